@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """The embedded lab: real Debian hosts with systemd and sshd, as containers on one Docker network.
 
-    lab.py up       build the base images when missing, start every host of inventories/lab
+    python tests/lab/lab.py up       build the base images when missing, start every host of inventories/lab
     lab.py down     remove the hosts, their volumes and the network (images are kept)
     lab.py reset H  recreate hosts H... from scratch (a fresh host, without Docker)
     lab.py status   one line per host
@@ -44,7 +43,8 @@ BASE_IMAGE = f"outerloop-lab/debian:{SUITE}"
 BASE_PACKAGES = ["python3-minimal", "ca-certificates"]
 # Host image: a Debian machine with an init system that Ansible reaches over SSH.
 HOST_IMAGE = f"outerloop-lab/host:{SUITE}"
-HOST_PACKAGES = ["systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "sudo", "iproute2"]
+# python3-apt: what the apt module needs to predict changes in check mode (cloud images ship it too).
+HOST_PACKAGES = ["systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "python3-apt", "sudo", "iproute2"]
 # A 2 MB image (busybox-static) for smoke tests of engines and registries.
 BUSYBOX_IMAGE = "outerloop-lab/busybox:1"
 
@@ -59,7 +59,8 @@ HOST_RUN = [
     "--stop-signal", "SIGRTMIN+3",
 ]  # fmt: skip
 
-# Units that have no job in a container, and sshd host keys made per host at first boot.
+# Units that have no job in a container, and sshd host keys made per host at first boot. The apt
+# lists stay, as on a host that has run `apt-get update` before: check mode can then predict.
 HOST_SETUP = r"""
 set -e
 systemctl mask systemd-udevd.service systemd-udevd-kernel.socket systemd-udevd-control.socket \
@@ -71,7 +72,6 @@ rm -f /etc/ssh/ssh_host_*
 chmod 700 /root/.ssh
 : > /etc/machine-id
 apt-get clean
-rm -rf /var/lib/apt/lists/*
 """
 
 
@@ -240,7 +240,7 @@ def wait_ssh(hosts: dict[str, str], timeout: float = 90) -> None:
                 ["ssh", "-i", str(SSH_KEY), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
                  "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=3",
                  f"root@{addr}", "systemctl is-system-running --wait >/dev/null; hostname"],
-                capture_output=True, text=True, timeout=60,
+                capture_output=True, text=True, timeout=60, check=False,
             )  # fmt: skip
             if probe.returncode == 0 and probe.stdout.strip() == name:
                 del pending[name]
@@ -277,7 +277,7 @@ def up(client: docker.DockerClient, only: list[str] | None = None, fresh: bool =
 
 
 def down(client: docker.DockerClient) -> None:
-    _, network, _ = load_inventory()
+    network = load_inventory()[1]
     for container in client.containers.list(all=True, filters={"label": f"{LABEL}=host"}):
         container.remove(force=True, v=True)
         log(f"removed {container.name}")
@@ -289,7 +289,7 @@ def down(client: docker.DockerClient) -> None:
 
 
 def status(client: docker.DockerClient) -> None:
-    hosts, _, _ = load_inventory()
+    hosts = load_inventory()[0]
     for name, addr in hosts.items():
         try:
             state = client.containers.get(name).status
