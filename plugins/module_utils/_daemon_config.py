@@ -165,6 +165,8 @@ def daemon_config_errors(config, name: str = "daemon_config") -> list[str]:
             errors.extend(f"{where}: {url!r} is not an http(s) URL" for url in value if not _MIRROR.match(url))
         elif key == "default-address-pools":
             for pool in value:
-                if not (isinstance(pool, dict) and isinstance(pool.get("base"), str) and _type_ok(pool.get("size"), _INT)):
+                if not (
+                    isinstance(pool, dict) and isinstance(pool.get("base"), str) and _type_ok(pool.get("size"), _INT)
+                ):
                     errors.append(f"{where}: each pool needs base (a CIDR string) and size (an int), got {pool!r}")
     return errors

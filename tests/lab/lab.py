@@ -45,7 +45,8 @@ BASE_PACKAGES = ["python3-minimal", "ca-certificates"]
 HOST_IMAGE = f"outerloop-lab/host:{SUITE}"
 # python3-apt: what the apt module needs to predict changes in check mode (cloud images ship it too).
 HOST_PACKAGES = ["systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "python3-apt", "sudo", "iproute2"]
-# A 2 MB image (busybox-static) for smoke tests of engines and registries.
+# A 2 MB image (busybox-static) for smoke tests of engines and registries; also saved as
+# .lab/images/busybox.tar, which playbooks/smoke.yml loads on a build host.
 BUSYBOX_IMAGE = "outerloop-lab/busybox:1"
 
 # `docker run` flags of a host (the Docker SDK has no spelling for systempaths=unconfined).
@@ -190,6 +191,12 @@ def build_images(client: docker.DockerClient) -> None:
             )
             client.images.build(path=ctx, tag=BUSYBOX_IMAGE, rm=True)
         log(f"built {BUSYBOX_IMAGE}")
+    archive = STATE / "images" / "busybox.tar"
+    if not archive.exists() or archive.stat().st_mtime < Path("/bin/busybox").stat().st_mtime:
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        with open(archive, "wb") as out:
+            for chunk in client.images.get(BUSYBOX_IMAGE).save(named=True):
+                out.write(chunk)
 
 
 def ensure_ssh_key() -> str:

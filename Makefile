@@ -1,0 +1,49 @@
+# The two commands of the README, and the pieces they are made of.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PLAYBOOK := $(VENV)/bin/ansible-playbook -i inventories/lab
+
+.PHONY: demo test bootstrap lab-up lab-down lab-status provision smoke lint sanity unit integration bench clean
+
+## The main job: lab up, provision every host and the registry, push/pull through the registry.
+demo: bootstrap lab-up provision smoke
+
+## Everything CI runs: lint, sanity, unit and integration tests against the lab.
+test:
+	bash scripts/test.sh
+
+bootstrap:
+	bash scripts/bootstrap.sh
+
+lab-up: bootstrap
+	$(PY) tests/lab/lab.py up
+
+lab-down:
+	$(PY) tests/lab/lab.py down
+
+lab-status:
+	$(PY) tests/lab/lab.py status
+
+provision:
+	bash scripts/install-collection.sh >/dev/null
+	$(PLAYBOOK) outerloop.docker.provision
+
+smoke:
+	$(PLAYBOOK) outerloop.docker.smoke
+
+lint: bootstrap
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ansible-lint --profile production
+
+sanity: bootstrap
+	bash scripts/sanity.sh
+
+unit: bootstrap
+	$(PY) -m pytest tests/unit -q
+
+integration: lab-up
+	$(PY) -m pytest tests/integration -q
+
+clean: lab-down
+	rm -rf build tests/output .lab/collections

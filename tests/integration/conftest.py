@@ -1,0 +1,135 @@
+"""Integration tests drive the real lab: systemd hosts over SSH, their own Docker Engines, a TLS registry.
+
+The session starts from FRESH lab hosts (no Docker on them) and provisions them through the tests
+themselves, in order: check mode first, then the real run, then the idempotency runs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+"
+    r"failed=(?P<failed>\d+)",
+    re.MULTILINE,
+)
+_spec = importlib.util.spec_from_file_location("outerloop_lab", ROOT / "tests" / "lab" / "lab.py")
+lab = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(lab)
+
+LAB_HOSTS = ["reg1", "build1", "qa1", "staging1", "prod1", "prod2"]
+DOCKER_HOSTS = ["qa1", "staging1", "prod1", "prod2"]
+
+
+@dataclass
+class Run:
+    rc: int
+    out: str
+
+    @property
+    def recap(self) -> dict[str, dict[str, int]]:
+        return {
+            m["host"]: {k: int(v) for k, v in m.groupdict().items() if k != "host"} for m in RECAP.finditer(self.out)
+        }
+
+    def changed(self) -> dict[str, int]:
+        return {host: stats["changed"] for host, stats in self.recap.items()}
+
+
+def ansible_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_NOCOLOR="1",
+        PATH=f"{VENV_BIN}:{env.get('PATH', '')}",
+        PWD=str(ROOT),
+    )
+    return env
+
+
+def playbook(*args: str, inventory: str = "inventories/lab", timeout: int = 900) -> Run:
+    """Run ansible-playbook from the repository root, as the README does, and keep all output."""
+    proc = subprocess.run(
+        [str(VENV_BIN / "ansible-playbook"), "-i", inventory, *args],
+        cwd=ROOT,
+        env=ansible_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    out = proc.stdout + proc.stderr
+    log = ROOT / "tests" / "output" / "integration.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as fh:
+        fh.write(f"\n\n##### ansible-playbook {' '.join(args)} -> rc {proc.returncode}\n{out}")
+    return Run(proc.returncode, out)
+
+
+def adhoc(pattern: str, module: str, module_args: str, *extra: str) -> Run:
+    proc = subprocess.run(
+        [str(VENV_BIN / "ansible"), pattern, "-m", module, "-a", module_args, *extra],
+        cwd=ROOT,
+        env=ansible_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return Run(proc.returncode, proc.stdout + proc.stderr)
+
+
+def on_host(host: str, *cmd: str, check: bool = False) -> subprocess.CompletedProcess:
+    """Look at a lab host from outside Ansible (docker exec), to assert on its real state."""
+    return subprocess.run(["docker", "exec", host, *cmd], capture_output=True, text=True, check=check, timeout=300)
+
+
+def secret(name: str) -> str:
+    return (ROOT / ".lab" / "secrets" / name).read_text().split()[0]
+
+
+@pytest.fixture(scope="session")
+def fresh_lab():
+    """Every lab host recreated from the host image: no Docker, no registry, no logins."""
+    subprocess.run([sys.executable, str(ROOT / "tests" / "lab" / "lab.py"), "reset"], check=True, timeout=600)
+    subprocess.run([str(ROOT / "scripts" / "install-collection.sh")], check=True, capture_output=True, timeout=300)
+    return LAB_HOSTS
+
+
+def start_extra_host(name: str, addr: str) -> Path:
+    """Start a host like the lab's, outside the lab inventory; returns an inventory file for it."""
+    subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True, check=False)
+    subprocess.run(
+        ["docker", "run", "-d", "--name", name, "--hostname", name, "--network", "outerloop-lab", "--ip", addr,
+         "-v", f"{lab.SSH_KEY}.pub:/root/.ssh/authorized_keys:ro", *lab.HOST_RUN, lab.HOST_IMAGE],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    lab.wait_ssh({name: addr})
+    inventory = ROOT / "tests" / "output" / name / "hosts.yml"
+    inventory.parent.mkdir(parents=True, exist_ok=True)
+    inventory.write_text(
+        f"""all:
+  vars:
+    ansible_user: root
+    ansible_python_interpreter: /usr/bin/python3
+    ansible_ssh_private_key_file: {lab.SSH_KEY}
+    ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR
+  children:
+    docker_hosts:
+      hosts:
+        {name}:
+          ansible_host: {addr}
+"""
+    )
+    return inventory
