@@ -170,3 +170,28 @@ def test_unsupported_os_fails_in_preflight_and_changes_nothing(fedora_host):
     assert "odd1 runs Fedora" in run.out, run.out[-2000:]
     assert run.changed() == {"odd1": 0}
     assert on_host("odd1", "test", "-e", "/etc/docker").returncode == 1
+
+
+def test_docker_repository_source_is_predicted_in_check_mode(second_run):
+    """Docker's own repository cannot be reached here: check what the role would write for it."""
+    run = playbook(
+        "outerloop.docker.provision",
+        "--limit",
+        "qa1",
+        "--check",
+        "--diff",
+        "--tags",
+        "docker_host_repository",
+        "-e",
+        json.dumps({"docker_host_package_source": "docker", "docker_host_docker_repo_key": "ARMORED KEY"}),
+    )
+    assert run.rc == 0, run.out[-3000:]
+    for line in (
+        "+URIs: https://download.docker.com/linux/debian",
+        "+Suites: bookworm",
+        "+Components: stable",
+        "+Architectures: amd64",
+        "+Signed-By: /etc/apt/keyrings/docker.asc",
+    ):
+        assert line in run.out
+    assert on_host("qa1", "test", "-e", "/etc/apt/sources.list.d/docker.sources").returncode == 1
