@@ -89,7 +89,7 @@ def test_address_pool_needs_base_and_size():
 
 def test_every_problem_is_reported_in_key_order():
     errors = daemon_config_errors({"zz": 1, "debug": "no", "aa": 2})
-    assert [e.split(":")[0].split(" ")[0] for e in errors] == [
+    assert [e.split(" ", maxsplit=1)[0].rstrip(":") for e in errors] == [
         "daemon_config['aa']",
         "daemon_config['debug']",
         "daemon_config['zz']",
