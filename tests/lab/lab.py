@@ -192,11 +192,15 @@ def build_images(client: docker.DockerClient) -> None:
             client.images.build(path=ctx, tag=BUSYBOX_IMAGE, rm=True)
         log(f"built {BUSYBOX_IMAGE}")
     archive = STATE / "images" / "busybox.tar"
-    if not archive.exists() or archive.stat().st_mtime < Path("/bin/busybox").stat().st_mtime:
+    stamp = archive.with_suffix(".id")
+    image_id = client.images.get(BUSYBOX_IMAGE).id
+    if not archive.exists() or not stamp.exists() or stamp.read_text() != image_id:
         archive.parent.mkdir(parents=True, exist_ok=True)
         with open(archive, "wb") as out:
-            for chunk in client.images.get(BUSYBOX_IMAGE).save(named=True):
+            # Saved by name, so that the archive carries exactly this tag whatever else tags the image.
+            for chunk in client.api.get_image(BUSYBOX_IMAGE):
                 out.write(chunk)
+        stamp.write_text(image_id)
 
 
 def ensure_ssh_key() -> str:
