@@ -222,16 +222,21 @@ def ensure_network(client: docker.DockerClient, name: str, subnet: str):
         return client.networks.create(name, driver="bridge", ipam=ipam, labels={LABEL: "network"})
 
 
-def host_healthy(container) -> bool:
+def host_current(container, pubkey: str) -> bool:
+    """Running, from the current host image, and trusting this checkout's SSH key."""
     container.reload()
-    return container.status == "running" and container.labels.get(f"{LABEL}.image") == container.image.id
+    return (
+        container.status == "running"
+        and container.labels.get(f"{LABEL}.image") == container.image.id
+        and container.labels.get(f"{LABEL}.key") == pubkey
+    )
 
 
 def start_host(client: docker.DockerClient, name: str, addr: str, network: str, pubkey: str) -> None:
     image_id = client.images.get(HOST_IMAGE).id
     run(
         ["docker", "run", "-d", "--name", name, "--hostname", name, "--network", network, "--ip", addr,
-         "--label", f"{LABEL}=host", "--label", f"{LABEL}.image={image_id}",
+         "--label", f"{LABEL}=host", "--label", f"{LABEL}.image={image_id}", "--label", f"{LABEL}.key={pubkey}",
          "-v", f"{pubkey}:/root/.ssh/authorized_keys:ro", *HOST_RUN, HOST_IMAGE],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
@@ -276,7 +281,7 @@ def up(client: docker.DockerClient, only: list[str] | None = None, fresh: bool =
     for name, addr in hosts.items():
         try:
             container = client.containers.get(name)
-            if not fresh and host_healthy(container):
+            if not fresh and host_current(container, pubkey):
                 continue
             container.remove(force=True, v=True)
         except docker.errors.NotFound:
