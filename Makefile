@@ -47,3 +47,6 @@ integration: lab-up
 
 clean: lab-down
 	rm -rf build tests/output .lab/collections
+
+bench: bootstrap
+	$(PY) tests/bench/bench_lab.py
