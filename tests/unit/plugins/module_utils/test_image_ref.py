@@ -1,0 +1,67 @@
+"""Image references: one parser, Docker's rules."""
+
+import pytest
+from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import (
+    ImageRef,
+    ImageRefError,
+    parse_image_ref,
+)
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("busybox", ImageRef("", "busybox")),
+        ("library/busybox:1.36", ImageRef("", "library/busybox", "1.36")),
+        ("reg1:5000/outerloop/api:42", ImageRef("reg1:5000", "outerloop/api", "42")),
+        ("localhost/app", ImageRef("localhost", "app")),
+        ("registry.example.com/team/app@" + DIGEST, ImageRef("registry.example.com", "team/app", "", DIGEST)),
+        ("reg1:5000/app:1.0@" + DIGEST, ImageRef("reg1:5000", "app", "1.0", DIGEST)),
+        ("[::1]:5000/app:v1", ImageRef("[::1]:5000", "app", "v1")),
+        ("my_team/app-name__x.y", ImageRef("", "my_team/app-name__x.y")),
+    ],
+)
+def test_parse(text, expected):
+    ref = parse_image_ref(text)
+    assert ref == expected
+    assert str(ref) == text
+
+
+def test_registry_host_defaults_to_docker_hub():
+    assert parse_image_ref("busybox").registry_host == "docker.io"
+    assert parse_image_ref("reg1:5000/busybox").registry_host == "reg1:5000"
+
+
+def test_with_tag_and_digest_replace_each_other():
+    ref = parse_image_ref("reg1:5000/outerloop/api:42")
+    assert str(ref.with_digest(DIGEST)) == "reg1:5000/outerloop/api@" + DIGEST
+    assert str(ref.with_digest(DIGEST).with_tag("1.0.0")) == "reg1:5000/outerloop/api:1.0.0"
+    assert ref.name == "reg1:5000/outerloop/api"
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("", "empty"),
+        (" app", "surrounding spaces"),
+        ("App/x", "repository component 'App'"),
+        ("reg1:5000/Team/app", "repository component 'Team'"),
+        ("app:-bad", "tag '-bad'"),
+        ("app:" + "x" * 129, "tag"),
+        ("app@sha256:abc", "digest 'sha256:abc'"),
+        ("app@md5:" + "a" * 64, "digest"),
+        ("reg-:5000/app", "registry 'reg-:5000'"),
+        ("team//app", "repository component ''"),
+    ],
+)
+def test_invalid_references_name_the_problem(text, complaint):
+    with pytest.raises(ImageRefError) as err:
+        parse_image_ref(text)
+    assert complaint in str(err.value)
+
+
+def test_with_tag_validates():
+    with pytest.raises(ImageRefError, match="tag 'a b'"):
+        parse_image_ref("app").with_tag("a b")
