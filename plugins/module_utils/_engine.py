@@ -57,7 +57,7 @@ def engine_client(params: dict):
     try:
         client = docker.APIClient(base_url=host, version="auto", timeout=params.get("timeout") or 60)
         client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure here means the same thing to the user
+    except Exception as exc:  # any failure here means the same thing to the user
         raise EngineError(
             f"the Docker Engine at {host} does not answer ({exc}); check that the docker service runs "
             "(systemctl status docker) and that this user may use its socket"
