@@ -27,19 +27,19 @@ _IMAGE_ID = re.compile(r"^sha256:[a-f0-9]{64}$")
 _SUITE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-class TestRecordError(ValueError):
+class RecordError(ValueError):
     """A record that cannot be written or read; the message names the file or the input."""
 
 
 def record_path(record_dir: str, image_id: str, suite: str) -> str:
     if not _IMAGE_ID.match(image_id or ""):
-        raise TestRecordError(f"image id {image_id!r} is not sha256:<64 hex digits>")
+        raise RecordError(f"image id {image_id!r} is not sha256:<64 hex digits>")
     if not _SUITE.match(suite or ""):
-        raise TestRecordError(f"test suite name {suite!r} is not valid (letters, digits, '_', '.', '-')")
+        raise RecordError(f"test suite name {suite!r} is not valid (letters, digits, '_', '.', '-')")
     return os.path.join(record_dir, f"{image_id.split(':', 1)[1]}.{suite}.json")
 
 
-def make_record(image_id: str, suite: str, passed: bool, rc: int, summary: str = "", junit=None) -> dict:
+def make_record(image_id: str, suite: str, passed: bool, rc: int, *, summary: str = "", junit=None) -> dict:
     return {
         "schema": SCHEMA,
         "image_id": image_id,
@@ -79,9 +79,9 @@ def read_record(record_dir: str, image_id: str, suite: str):
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise TestRecordError(f"test record {path} cannot be read: {exc}") from None
+        raise RecordError(f"test record {path} cannot be read: {exc}") from None
     if record.get("image_id") != image_id or record.get("suite") != suite:
-        raise TestRecordError(f"test record {path} is for another image or suite; remove it and test again")
+        raise RecordError(f"test record {path} is for another image or suite; remove it and test again")
     return record
 
 
