@@ -40,7 +40,7 @@ LABEL = "io.outerloop.lab"
 
 # Application base: what the sample application's images build FROM in the lab.
 BASE_IMAGE = f"outerloop-lab/debian:{SUITE}"
-BASE_PACKAGES = ["python3-minimal", "ca-certificates"]
+BASE_PACKAGES = ["python3", "ca-certificates"]
 # Host image: a Debian machine with an init system that Ansible reaches over SSH.
 HOST_IMAGE = f"outerloop-lab/host:{SUITE}"
 # python3-apt: what the apt module needs to predict changes in check mode (cloud images ship it too).
