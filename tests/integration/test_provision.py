@@ -10,7 +10,19 @@ import subprocess
 
 import pytest
 
-from .conftest import DOCKER_HOSTS, LAB_HOSTS, adhoc, on_host, playbook, secret, start_extra_host
+from .conftest import (
+    DOCKER_HOSTS,
+    LAB_HOSTS,
+    ROOT,
+    VENV_BIN,
+    Run,
+    adhoc,
+    ansible_env,
+    on_host,
+    playbook,
+    secret,
+    start_extra_host,
+)
 
 ENGINE_HOSTS = ["build1", *DOCKER_HOSTS]
 REGISTRY = "reg1:5000"
@@ -195,3 +207,71 @@ def test_docker_repository_source_is_predicted_in_check_mode(second_run):
     ):
         assert line in run.out
     assert on_host("qa1", "test", "-e", "/etc/apt/sources.list.d/docker.sources").returncode == 1
+
+
+def test_installed_collection_works_from_any_directory(second_run, tmp_path):
+    """A user's own playbook, elsewhere, with the collection installed from the built tarball."""
+    tarball = max((ROOT / "build").glob("outerloop-docker-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    collections = tmp_path / "collections"
+    subprocess.run(
+        [str(VENV_BIN / "ansible-galaxy"), "collection", "install", "-p", str(collections), str(tarball)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    (tmp_path / "site.yml").write_text(
+        "- hosts: qa1\n"
+        "  roles:\n"
+        "    - outerloop.docker.docker_host\n"
+        "  post_tasks:\n"
+        "    - ansible.builtin.debug:\n"
+        '        msg: "engine {{ docker_host_engine.server_version }} {{ docker_host_engine.storage_driver }}'
+        ' compose {{ docker_host_engine.compose_version }}"\n'
+    )
+    env = {k: v for k, v in ansible_env().items() if k != "ANSIBLE_CONFIG"}
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(collections)
+    proc = subprocess.run(
+        [str(VENV_BIN / "ansible-playbook"), "-i", str(ROOT / "inventories" / "lab"), "site.yml"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "engine 20.10.24+dfsg1 overlay2 compose v2.40.3" in out
+    assert Run(proc.returncode, out).changed() == {"qa1": 0}
+
+
+def test_credentials_never_reach_the_output(second_run):
+    """The most verbose run that handles every password: check mode with -vvv and diff."""
+    run = playbook("outerloop.docker.provision", "--check", "--diff", "-vvv")
+    assert run.rc == 0, run.out[-3000:]
+    assert "TASK [outerloop.docker.docker_host : Log in to the registries]" in run.out
+    for name in ("registry-ci", "registry-deploy"):
+        assert secret(name) not in run.out
+    log = (ROOT / "tests" / "output" / "integration.log").read_text()
+    assert secret("registry-ci") not in log
+    assert secret("registry-deploy") not in log
+
+
+def test_rotating_a_registry_password(second_run, tmp_path):
+    """New password: the registry and every host that logs in with it change, nothing else does."""
+    old = secret("registry-deploy")
+    new = "rotated-" + old[::-1]
+    extra = tmp_path / "rotate.json"
+    extra.write_text(json.dumps({"lab_deploy_password": new}))
+    try:
+        run = playbook("outerloop.docker.provision", "-e", f"@{extra}")
+        assert run.rc == 0, run.out[-3000:]
+        changed = run.changed()
+        assert changed["reg1"] >= 1 and changed["build1"] == 0, changed
+        assert all(changed[h] == 1 for h in DOCKER_HOSTS), changed
+        assert new not in run.out and old not in run.out
+        assert on_host("qa1", "docker", "pull", f"{REGISTRY}/outerloop/smoke:build1").returncode == 0
+    finally:
+        restored = playbook("outerloop.docker.provision")
+    assert restored.rc == 0, restored.out[-3000:]
+    assert on_host("qa1", "docker", "pull", f"{REGISTRY}/outerloop/smoke:build1").returncode == 0
