@@ -1,0 +1,1 @@
+"""Functional tests: from outside the containers, through the api's published port."""

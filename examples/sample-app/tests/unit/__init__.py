@@ -1,0 +1,1 @@
+"""Unit tests of pure logic; they run inside the built images, with no network."""

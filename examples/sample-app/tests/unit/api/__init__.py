@@ -1,0 +1,1 @@
+"""Tests of the api (the api image runs them)."""

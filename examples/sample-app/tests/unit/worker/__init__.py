@@ -1,0 +1,1 @@
+"""Tests of the worker (the worker image runs them)."""

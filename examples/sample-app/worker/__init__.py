@@ -1,0 +1,1 @@
+"""The background worker of the sample application."""
