@@ -76,7 +76,7 @@ def parse_image_ref(text: str) -> ImageRef:
     """Parse REGISTRY/REPOSITORY[:TAG][@DIGEST]; raise ImageRefError naming the reference otherwise."""
     if not isinstance(text, str) or not text or text != text.strip():
         raise ImageRefError(f"image reference {text!r} is empty or has surrounding spaces")
-    rest, _, digest = text.partition("@")
+    rest, _at, digest = text.partition("@")
     if digest:
         try:
             validate_digest(digest)

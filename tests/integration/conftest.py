@@ -1,4 +1,6 @@
-"""Integration tests drive the real lab (files run in the order of their number): systemd hosts over SSH, their own Docker Engines, a TLS registry.
+"""Integration tests drive the real lab (files run in the order of their number).
+
+The hosts are systemd containers reached over SSH, each with its own Docker Engine, and a TLS registry.
 
 The session starts from FRESH lab hosts (no Docker on them) and provisions them through the tests
 themselves, in order: check mode first, then the real run, then the idempotency runs.
