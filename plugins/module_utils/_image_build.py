@@ -1,0 +1,514 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 outerloop.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Building one image with the engine's classic builder, through the Docker SDK's low-level API.
+
+The pure parts (label computation, reading the build stream, the changed rule, the check mode
+prediction) are plain functions and a small class, tested without Docker. ``build_image`` talks to
+the engine and raises ImageBuildError; ``run_module`` is the edge that turns errors into fail_json.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ansible_collections.outerloop.docker.plugins.module_utils._engine import (
+    EngineError,
+    docker_host_of,
+    engine_client,
+    require_sdk,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import (
+    ImageRef,
+    ImageRefError,
+    parse_image_ref,
+)
+
+try:
+    import docker.errors
+    import requests.exceptions
+    import urllib3.exceptions
+
+    _TRANSPORT_ERRORS = (requests.exceptions.RequestException, urllib3.exceptions.HTTPError)
+except ImportError:  # reported by require_sdk
+    pass
+
+LABEL_REVISION = "org.opencontainers.image.revision"
+LABEL_SOURCE = "org.opencontainers.image.source"
+LABEL_VERSION = "org.opencontainers.image.version"
+LABEL_CREATED = "org.opencontainers.image.created"
+LABEL_BUILD_NUMBER = "io.outerloop.build-number"
+
+TAIL_LINES = 30
+_KEPT_LINES = 1000
+_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+_USING_CACHE = re.compile(r"^ ---> Using cache\s*$")
+_STEP_RESULT = re.compile(r"^ ---> [0-9a-f]{12,64}\s*$")
+_SUCCESS = re.compile(r"^Successfully built ([0-9a-f]{12,64})\s*$")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_REVISION = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+)  # fmt: skip
+
+
+class ImageBuildError(Exception):
+    """A build that cannot start or that failed; carries the failing step and the output tail."""
+
+    def __init__(self, msg: str, *, step: str | None = None, log_tail=None):
+        super().__init__(msg)
+        self.details = {}
+        if step is not None:
+            self.details["step"] = step
+        if log_tail is not None:
+            self.details["log_tail"] = list(log_tail)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+
+
+def _as_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def validate_created(created: str) -> str:
+    """An RFC 3339 date-time with an explicit offset, as `git log --format=%cI` prints it."""
+    match = _RFC3339.match(created)
+    if match:
+        try:
+            datetime.fromisoformat(created.replace("z", "Z").replace("t", "T"))
+            return created
+        except ValueError:
+            pass
+    raise ImageBuildError(
+        f"created {created!r} is not an RFC 3339 date-time such as 2026-11-26T13:00:00Z or "
+        "2026-11-26T14:00:00+01:00; pass the commit time, e.g. from `git log -1 --format=%cI`"
+    )
+
+
+def compute_labels(
+    extra=None,
+    *,
+    revision: str | None = None,
+    source: str | None = None,
+    version: str | None = None,
+    created: str | None = None,
+    build_number: str | None = None,
+) -> dict:
+    """The labels the build sets: ``extra`` plus the OCI labels of the options that are set.
+
+    An option that is not set adds no label (``created`` never defaults to the current time: the
+    same commit must give the same labels, hence the same image). A key of ``extra`` that one of
+    the options also sets must have the same value.
+    """
+    labels = {str(key): _as_text(value) for key, value in (extra or {}).items()}
+    if revision is not None:
+        revision = str(revision)
+        if not _REVISION.match(revision):
+            raise ImageBuildError(
+                f"revision {revision!r} is not a full commit SHA (40 or 64 lowercase hex digits); "
+                "pass the output of `git rev-parse HEAD`, not a short or symbolic ref"
+            )
+    if created is not None:
+        validate_created(str(created))
+    options = {
+        LABEL_REVISION: ("revision", revision),
+        LABEL_SOURCE: ("source", source),
+        LABEL_VERSION: ("version", version),
+        LABEL_CREATED: ("created", created),
+        LABEL_BUILD_NUMBER: ("build_number", build_number),
+    }
+    for key, (option, value) in options.items():
+        if value is None:
+            continue
+        text = _as_text(value)
+        if not text:
+            raise ImageBuildError(f"{option} is empty; leave it out or give it a value")
+        if key in labels and labels[key] != text:
+            raise ImageBuildError(
+                f"labels sets {key}={labels[key]!r} but {option} sets it to {text!r}; set it in one place"
+            )
+        labels[key] = text
+    return labels
+
+
+def build_refs(name: str, tags) -> list[ImageRef]:
+    """NAME:TAG for every tag; NAME is a repository without a tag or digest."""
+    ref = parse_image_ref(name)
+    if ref.tag or ref.digest:
+        raise ImageRefError(
+            f"name {name!r} must be a repository without a tag or digest (for example {ref.name!r}); put the tags "
+            "in tags"
+        )
+    if not tags:
+        raise ImageRefError("tags is empty; give at least one tag, e.g. the build number and the short commit")
+    refs = []
+    for tag in tags:
+        tagged = ref.with_tag(_as_text(tag))
+        if tagged not in refs:
+            refs.append(tagged)
+    return refs
+
+
+def check_context(path: str, dockerfile: str) -> str:
+    """The Dockerfile's path on the build host; fails before building when something is missing."""
+    if not os.path.isdir(path):
+        what = "is not a directory" if os.path.exists(path) else "does not exist"
+        raise ImageBuildError(f"build context {path} {what} on the build host; check path")
+    if os.path.isabs(dockerfile):
+        raise ImageBuildError(f"dockerfile {dockerfile!r} must be relative to path ({path})")
+    full = os.path.normpath(os.path.join(path, dockerfile))
+    if not os.path.isfile(full):
+        raise ImageBuildError(
+            f"Dockerfile {full} does not exist (dockerfile={dockerfile!r} relative to path={path}); "
+            "check dockerfile and that the tree was checked out"
+        )
+    return full
+
+
+@dataclass
+class BuildRequest:
+    path: str
+    dockerfile: str
+    refs: list
+    labels: dict
+    build_args: dict
+    target: str | None = None
+    pull: bool = False
+    nocache: bool = False
+    build_timeout: int = 3600
+    dockerfile_path: str = ""
+
+    @classmethod
+    def from_params(cls, params: dict) -> BuildRequest:
+        if params["build_timeout"] < 1:
+            raise ImageBuildError(f"build_timeout must be at least 1 second, not {params['build_timeout']}")
+        refs = build_refs(params["name"], params["tags"])
+        labels = compute_labels(
+            params.get("labels"),
+            revision=params.get("revision"),
+            source=params.get("source"),
+            version=params.get("version"),
+            created=params.get("created"),
+            build_number=params.get("build_number"),
+        )
+        path = os.path.abspath(params["path"])
+        dockerfile = params["dockerfile"]
+        full = check_context(path, dockerfile)
+        return cls(
+            path=path,
+            dockerfile=dockerfile,
+            refs=refs,
+            labels=labels,
+            build_args={str(k): _as_text(v) for k, v in (params.get("build_args") or {}).items()},
+            target=params.get("target") or None,
+            pull=params["pull"],
+            nocache=params["nocache"],
+            build_timeout=params["build_timeout"],
+            dockerfile_path=full,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The build stream
+
+
+def _lines(count: int) -> str:
+    return "line" if count == 1 else f"{count} lines"
+
+
+def tail(lines, count: int = TAIL_LINES) -> list[str]:
+    lines = list(lines)
+    return lines[-count:] if count > 0 else []
+
+
+@dataclass
+class Step:
+    text: str  # "Step 2/6 : RUN make"
+    instruction: str  # "RUN"
+    cached: bool = False  # " ---> Using cache" was printed
+    produced: bool = False  # " ---> <image id>" was printed (an ARG before FROM prints neither)
+
+
+@dataclass
+class BuildLog:
+    """Reads the decoded chunks of ``APIClient.build(decode=True)`` as the classic builder sends them.
+
+    Chunks carry ``stream`` text (lines may be split across chunks, stderr of RUN steps comes
+    wrapped in ANSI colours), ``status`` lines of a pull, ``aux`` with the image ID, or ``error`` and
+    ``errorDetail`` when a step fails.
+    """
+
+    lines: collections.deque = field(default_factory=lambda: collections.deque(maxlen=_KEPT_LINES))
+    steps: list = field(default_factory=list)
+    image_id: str | None = None
+    short_id: str | None = None
+    error: str | None = None
+    warnings: list = field(default_factory=list)
+    _partial: str = ""
+
+    def feed(self, chunk) -> None:
+        if not isinstance(chunk, dict):
+            return
+        if "stream" in chunk:
+            self._text(_as_text(chunk["stream"]))
+        elif "status" in chunk:
+            status = _as_text(chunk["status"])
+            self._flush()
+            self._line(f"{chunk['id']}: {status}" if chunk.get("id") else status)
+        aux = chunk.get("aux")
+        if isinstance(aux, dict) and isinstance(aux.get("ID"), str):
+            self.image_id = aux["ID"]
+        if chunk.get("error") or chunk.get("errorDetail"):
+            detail = chunk.get("errorDetail") or {}
+            message = (detail.get("message") if isinstance(detail, dict) else None) or chunk.get("error")
+            self.error = _ANSI.sub("", _as_text(message)).strip() or "unknown build error"
+            self._flush()
+
+    def finish(self) -> None:
+        self._flush()
+
+    def _text(self, text: str) -> None:
+        text = (self._partial + _ANSI.sub("", text)).replace("\r\n", "\n").replace("\r", "\n")
+        *complete, self._partial = text.split("\n")
+        for line in complete:
+            self._line(line)
+
+    def _flush(self) -> None:
+        if self._partial:
+            line, self._partial = self._partial, ""
+            self._line(line)
+
+    def _line(self, line: str) -> None:
+        line = line.rstrip()
+        if not line.strip():
+            return
+        self.lines.append(line)
+        step = _STEP.match(line)
+        if step:
+            instruction = step.group(3).split(None, 1)[0].upper() if step.group(3).strip() else ""
+            self.steps.append(Step(text=line, instruction=instruction))
+            return
+        if _USING_CACHE.match(line) and self.steps:
+            self.steps[-1].cached = True
+            return
+        if _STEP_RESULT.match(line) and self.steps:
+            self.steps[-1].produced = True
+            return
+        success = _SUCCESS.match(line)
+        if success:
+            self.short_id = success.group(1)
+        elif line.startswith("[Warning]"):
+            self.warnings.append(line)
+
+    @property
+    def current_step(self) -> str | None:
+        """The last ``Step N/M : ...`` line seen: the step that was running when the build failed."""
+        return self.steps[-1].text if self.steps else None
+
+    @property
+    def cached(self) -> bool:
+        """True when every step that made an image (all but FROM and an ARG before it) came from the cache."""
+        building = [step for step in self.steps if step.produced and step.instruction != "FROM"]
+        return bool(building) and all(step.cached for step in building)
+
+    def tail(self, count: int = TAIL_LINES) -> list[str]:
+        return tail(self.lines, count)
+
+
+def failure_message(what: str, log: BuildLog) -> str:
+    step = log.current_step
+    where = f"at {step}" if step else "before the first Dockerfile step"
+    msg = f"{what} failed {where}: {log.error}."
+    if step and _STEP.match(step).group(3).upper().startswith("FROM"):
+        msg += (
+            " The base image is neither on the build host nor pullable from there: build or load it on this "
+            "engine, or pass another base image through a build argument."
+        )
+    lines = log.tail()
+    if lines:
+        msg += f"\nLast {_lines(len(lines))} of the build output:\n" + "\n".join(lines)
+    return msg
+
+
+# ---------------------------------------------------------------------------------------------
+# changed
+
+
+def build_changed(before: dict, image_id: str) -> bool:
+    """False only when every tag already named ``image_id`` before the build.
+
+    ``before`` maps each NAME:TAG to the image ID it had before (None when it did not exist). The
+    first tag is among them, so an unchanged first tag is required too.
+    """
+    return not before or any(old != image_id for old in before.values())
+
+
+def predict_changed(existing: dict, labels: dict) -> bool:
+    """Check mode: would a build change anything?
+
+    ``existing`` maps each NAME:TAG to ``(image_id, labels)`` of the image it names now, or None.
+    No change is predicted only when the task sets a revision, every tag exists, all tags name one
+    image, and that image carries the same revision and build number labels as this task would set.
+    """
+    if not labels.get(LABEL_REVISION) or not existing:
+        return True
+    ids = set()
+    for found in existing.values():
+        if found is None:
+            return True
+        image_id, have = found
+        have = have or {}
+        ids.add(image_id)
+        for key in (LABEL_REVISION, LABEL_BUILD_NUMBER):
+            if have.get(key) != labels.get(key):
+                return True
+    return len(ids) != 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Talking to the engine
+
+
+def _inspect(client, reference: str):
+    try:
+        return client.inspect_image(reference)
+    except docker.errors.ImageNotFound:
+        return None
+    except docker.errors.NotFound:
+        return None
+
+
+def _image_labels(info) -> dict:
+    return dict(((info or {}).get("Config") or {}).get("Labels") or {})
+
+
+def build_image(client, request: BuildRequest, *, check_mode: bool = False, docker_host: str = "") -> dict:
+    refs = [str(ref) for ref in request.refs]
+    existing = {}
+    for ref in refs:
+        info = _inspect(client, ref)
+        existing[ref] = (info["Id"], _image_labels(info)) if info else None
+    result = {"tags": refs}
+
+    if check_mode:
+        changed = predict_changed(existing, request.labels)
+        first = existing[refs[0]]
+        result.update(
+            changed=changed,
+            labels=request.labels,
+            image_id=None if changed or first is None else first[0],
+            log_tail=[],
+        )
+        return result
+
+    what = f"Building {request.refs[0].name} from {request.path} ({request.dockerfile}) on {docker_host}"
+    log = BuildLog()
+    started = time.monotonic()
+    timed_out = False
+    try:
+        stream = client.build(
+            path=request.path,
+            dockerfile=request.dockerfile,
+            buildargs=request.build_args or None,
+            labels=request.labels or None,
+            target=request.target,
+            pull=request.pull,
+            nocache=request.nocache,
+            rm=True,
+            forcerm=True,
+            decode=True,
+            timeout=request.build_timeout,
+        )
+        for chunk in stream:
+            log.feed(chunk)
+            if log.error:
+                break
+            if time.monotonic() - started > request.build_timeout:
+                timed_out = True
+                break
+    except docker.errors.APIError as exc:
+        log.finish()
+        raise ImageBuildError(
+            f"{what} was refused by the engine: {exc.explanation or exc}",
+            step=log.current_step,
+            log_tail=log.tail(),
+        ) from None
+    except (*_TRANSPORT_ERRORS, docker.errors.DockerException) as exc:
+        log.finish()
+        if "timed out" not in str(exc).lower() and time.monotonic() - started < request.build_timeout:
+            raise ImageBuildError(
+                f"{what}: the connection to the engine failed: {exc}", step=log.current_step, log_tail=log.tail()
+            ) from None
+        timed_out = True
+    log.finish()
+    if timed_out:
+        client.close()  # dropping the connection makes the engine cancel the build
+        raise ImageBuildError(
+            f"{what} timed out after {request.build_timeout} s at {log.current_step or 'the start'}; raise "
+            "build_timeout if the build needs longer (it also bounds a step that prints nothing)",
+            step=log.current_step,
+            log_tail=log.tail(),
+        )
+    if log.error:
+        raise ImageBuildError(failure_message(what, log), step=log.current_step, log_tail=log.tail())
+
+    image_id = log.image_id
+    if not image_id and log.short_id:
+        info = _inspect(client, log.short_id)
+        image_id = info["Id"] if info else None
+    if not image_id:
+        raise ImageBuildError(f"{what}: the engine reported no image ID", log_tail=log.tail())
+
+    for ref, tagged in zip(refs, request.refs, strict=True):
+        if existing[ref] is None or existing[ref][0] != image_id:
+            client.tag(image_id, tagged.name, tagged.tag, force=True)
+
+    info = _inspect(client, image_id)
+    result.update(
+        changed=build_changed({ref: found[0] if found else None for ref, found in existing.items()}, image_id),
+        image_id=image_id,
+        labels=_image_labels(info),
+        log_tail=log.tail(),
+        cached=log.cached,
+        warnings=log.warnings,
+    )
+    return result
+
+
+def run_module(module) -> None:
+    """Run outerloop.docker.image_build with the module's parameters; exits the module."""
+    require_sdk(module)
+    params = module.params
+    try:
+        request = BuildRequest.from_params(params)
+        client = engine_client(params)
+        try:
+            result = build_image(client, request, check_mode=module.check_mode, docker_host=docker_host_of(params))
+        except docker.errors.APIError as exc:
+            raise EngineError(
+                f"the Docker Engine at {docker_host_of(params)} failed: {exc.explanation or exc}"
+            ) from None
+        except _TRANSPORT_ERRORS as exc:
+            raise EngineError(
+                f"the Docker Engine at {docker_host_of(params)} did not answer within {params['timeout']} s ({exc}); "
+                "raise timeout if the engine is busy"
+            ) from None
+        finally:
+            client.close()
+    except ImageBuildError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    except (ImageRefError, EngineError) as exc:
+        module.fail_json(msg=str(exc))
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    module.exit_json(**result)

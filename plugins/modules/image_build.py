@@ -1,0 +1,285 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 outerloop.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: image_build
+short_description: Build one Docker image from a context directory on the build host, with OCI labels
+version_added: 0.1.0
+description:
+  - Builds one image from the context directory O(path) on the host the module runs on (the build
+    host), with the Docker Engine's classic builder through the Engine API (what C(docker build) without
+    BuildKit does), and tags it as O(name):TAG for every tag in O(tags), for example the build number and
+    the short commit.
+  - Sets the OCI labels C(org.opencontainers.image.revision), C(.source), C(.version) and C(.created)
+    and the label C(io.outerloop.build-number) from O(revision), O(source), O(version), O(created) and
+    O(build_number), plus any O(labels). An option that is not set adds no label.
+  - The build is reproducible in the sense that matters for a pipeline. The same source, the same build
+    arguments and the same labels hit the engine's build cache at every step and give the same image ID,
+    and the task then reports no change. This is why O(created) is the commit time the caller passes and
+    never the current time.
+  - A failing build fails the task with the Dockerfile step that failed (the last C(Step N/M) line of the
+    build output), the engine's error and the last 30 lines of the build output. A missing context
+    directory or Dockerfile fails before anything is sent to the engine.
+  - The context is sent to the engine as a tar stream; a C(.dockerignore) file in O(path) is honoured.
+author:
+  - outerloop.docker contributors (@outerloop)
+options:
+  path:
+    description:
+      - The build context, a directory on the build host, for example the checkout of the commit to build.
+    type: path
+    required: true
+  dockerfile:
+    description:
+      - The Dockerfile, relative to O(path).
+    type: str
+    default: Dockerfile
+  name:
+    description:
+      - The repository the image is tagged in, without a tag, for example V(reg1:5000/sample/api) or
+        V(sample/api). Validated with Docker's rules for image references.
+    type: str
+    required: true
+  tags:
+    description:
+      - The tags the built image gets in O(name), for example the build number and the short commit.
+      - The first tag is the one whose previous image decides whether the task changed something (see
+        RV(changed)).
+    type: list
+    elements: str
+    default: [latest]
+  build_args:
+    description:
+      - Build arguments (C(ARG) in the Dockerfile), as C(docker build --build-arg KEY=VALUE). Values
+        are passed as strings.
+      - A base image given as a build argument lets the same Dockerfile use a public image by default
+        and a locally built one where nothing can be pulled.
+    type: dict
+  target:
+    description:
+      - The build stage to build, in a multi-stage Dockerfile. The default is the last stage.
+    type: str
+  pull:
+    description:
+      - Ask the engine to pull a newer version of every base image before building.
+      - With V(false) base images already on the build host are used as they are (and pulled only if
+        missing).
+    type: bool
+    default: false
+  nocache:
+    description:
+      - Build every step anew, without the build cache. The result is a new image ID, so the task always
+        reports a change.
+    type: bool
+    default: false
+  labels:
+    description:
+      - Further labels to set on the image. A key that one of O(revision), O(source), O(version),
+        O(created) or O(build_number) also sets must have the same value.
+    type: dict
+  revision:
+    description:
+      - The full commit SHA of the source (40 or 64 lowercase hex digits, as C(git rev-parse HEAD)
+        prints it), set as label C(org.opencontainers.image.revision).
+    type: str
+  source:
+    description:
+      - The URL of the source repository, set as label C(org.opencontainers.image.source).
+    type: str
+  version:
+    description:
+      - The version of the packaged software, set as label C(org.opencontainers.image.version).
+    type: str
+  created:
+    description:
+      - The time to record as label C(org.opencontainers.image.created), an RFC 3339 date-time such as
+        V(2026-11-26T14:00:00+01:00). Pass the commit time (C(git log -1 --format=%cI)), so that the same
+        commit gives the same labels and so the same image.
+      - There is no default; when it is not set, the label is not set either.
+    type: str
+  build_number:
+    description:
+      - The CI build number, set as label C(io.outerloop.build-number).
+      - A different build number is a different label, so it gives a new image ID even for unchanged source.
+    type: str
+  build_timeout:
+    description:
+      - Seconds the whole build may take. It also bounds how long a single step may run without printing
+        anything. When it is exceeded the module drops the connection, which makes the engine cancel the
+        build, and fails.
+    type: int
+    default: 3600
+  docker_host:
+    description:
+      - The Docker Engine that builds the image, for example V(unix:///var/run/docker.sock),
+        V(tcp://127.0.0.1:2375) or V(ssh://user@host).
+      - If not set, the value of E(DOCKER_HOST) in the module's environment is used, and if that is not
+        set either, V(unix:///var/run/docker.sock).
+      - O(path) is read on the host the module runs on and sent to that engine.
+    type: str
+  timeout:
+    description:
+      - Seconds to wait for the Docker Engine to answer an API call other than the build itself (see
+        O(build_timeout)).
+    type: int
+    default: 60
+attributes:
+  check_mode:
+    support: partial
+    description:
+      - Can run in check mode and return a predicted change status without building.
+    details:
+      - Check mode does not build. It predicts RV(changed=false) only when O(revision) is set, every tag
+        in O(tags) already exists on the engine, all of them name the same image, and that image carries
+        the same C(org.opencontainers.image.revision) label and the same C(io.outerloop.build-number)
+        label (or, without O(build_number), none) as this task would set; otherwise it reports
+        RV(changed=true). Other differences (changed files, build arguments, labels) are not detected.
+      - The context directory, the Dockerfile, the labels and the image reference are validated in check
+        mode too.
+  diff_mode:
+    support: none
+    description:
+      - Returns no diff; RV(image_id), RV(tags) and RV(labels) describe the result.
+  idempotent:
+    support: full
+    description:
+      - With unchanged source, build arguments and labels every step comes from the build cache, the image
+        ID is the same and every tag already names it, so the task reports no change.
+requirements:
+  - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the build host
+  - A running Docker Engine reachable at O(docker_host)
+notes:
+  - The engine's classic builder is used (the Docker SDK for Python does not speak BuildKit's protocol).
+    Dockerfile features that need BuildKit, such as C(RUN --mount), are not available.
+  - The build cache is the engine's, on the build host. A build host whose cache was pruned builds again
+    and gets a new image ID for the same commit.
+  - Image IDs are local to an engine. The registry digest of a pushed image is what identifies it
+    elsewhere.
+seealso:
+  - module: outerloop.docker.image_test
+  - name: docker build (legacy builder)
+    description: The classic builder and the build cache this module relies on.
+    link: https://docs.docker.com/reference/cli/docker/build-legacy/
+  - name: OCI image annotations
+    description: The pre-defined C(org.opencontainers.image.*) keys.
+    link: https://github.com/opencontainers/image-spec/blob/main/annotations.md
+"""
+
+EXAMPLES = r"""
+- name: Build the API image of a commit, tagged with the build number and the short commit
+  outerloop.docker.image_build:
+    path: /srv/build/sample/api
+    name: reg1:5000/sample/api
+    tags:
+      - "{{ build_number }}"
+      - "{{ commit[:12] }}"
+    revision: "{{ commit }}"
+    source: https://git.example.com/sample.git
+    version: 1.4.0
+    created: "{{ commit_time }}"
+    build_number: "{{ build_number }}"
+    build_args:
+      PYTHON_IMAGE: outerloop-lab/debian:bookworm
+  register: api_image
+
+- name: Build the test stage of a multi-stage Dockerfile, with a generous time limit
+  outerloop.docker.image_build:
+    path: /srv/build/sample/worker
+    dockerfile: docker/Dockerfile
+    target: test
+    name: sample/worker-test
+    tags: ["{{ build_number }}"]
+    build_timeout: 7200
+"""
+
+RETURN = r"""
+image_id:
+  description:
+    - The ID of the built image.
+    - In check mode, the ID of the image the tags already name when no change is predicted, otherwise null.
+  returned: always
+  type: str
+  sample: sha256:e292a57c478898c604242cde2c5802d87366d8d2d773db1103098a43be6c1f41
+tags:
+  description:
+    - The full references the image is tagged with, O(name):TAG for every tag.
+  returned: always
+  type: list
+  elements: str
+  sample: [reg1:5000/sample/api:42, reg1:5000/sample/api:3f9c2a1b7d0e]
+labels:
+  description:
+    - The labels the built image carries, including those of the base image and the Dockerfile.
+    - In check mode, the labels this task would set.
+  returned: always
+  type: dict
+  sample:
+    org.opencontainers.image.revision: 3f9c2a1b7d0e4c5a8b6d9e0f1a2b3c4d5e6f7a8b
+    org.opencontainers.image.created: "2026-11-26T14:00:00+01:00"
+    io.outerloop.build-number: "42"
+log_tail:
+  description:
+    - The last 30 lines of the build output (empty in check mode).
+    - Also returned when the build fails.
+  returned: always
+  type: list
+  elements: str
+  sample: ["Step 6/6 : LABEL io.outerloop.build-number=42", " ---> Using cache", " ---> e292a57c4788"]
+cached:
+  description:
+    - Whether every step except C(FROM) came from the build cache.
+  returned: when the image was built (not in check mode)
+  type: bool
+  sample: true
+changed:
+  description:
+    - V(false) when the built image has the ID that O(name):FIRST_TAG had before the build and every tag
+      already named that image; V(true) otherwise.
+    - In check mode, the prediction described under C(attributes).
+  returned: always
+  type: bool
+step:
+  description:
+    - The Dockerfile step that was running when the build failed, as the build output prints it.
+  returned: on a failed build, when a step had started
+  type: str
+  sample: "Step 5/6 : RUN make test"
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.outerloop.docker.plugins.module_utils._engine import ENGINE_ARG_SPEC
+from ansible_collections.outerloop.docker.plugins.module_utils._image_build import run_module
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "path": {"type": "path", "required": True},
+            "dockerfile": {"type": "str", "default": "Dockerfile"},
+            "name": {"type": "str", "required": True},
+            "tags": {"type": "list", "elements": "str", "default": ["latest"]},
+            "build_args": {"type": "dict"},
+            "target": {"type": "str"},
+            "pull": {"type": "bool", "default": False},
+            "nocache": {"type": "bool", "default": False},
+            "labels": {"type": "dict"},
+            "revision": {"type": "str"},
+            "source": {"type": "str"},
+            "version": {"type": "str"},
+            "created": {"type": "str"},
+            "build_number": {"type": "str"},
+            "build_timeout": {"type": "int", "default": 3600},
+            **ENGINE_ARG_SPEC,
+        },
+        supports_check_mode=True,
+    )
+    run_module(module)
+
+
+if __name__ == "__main__":
+    main()
