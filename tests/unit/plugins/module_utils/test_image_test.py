@@ -82,7 +82,7 @@ def test_a_results_directory_lands_in_dest_itself(tmp_path):
 
 
 def test_a_single_file_lands_under_its_name(tmp_path):
-    written, _ = extract_results(io.BytesIO(tar_bytes([("unit.xml", "file", b"x")])), "unit.xml", str(tmp_path))
+    written, _warnings = extract_results(io.BytesIO(tar_bytes([("unit.xml", "file", b"x")])), "unit.xml", str(tmp_path))
     assert written == [str(tmp_path / "unit.xml")]
 
 
@@ -131,7 +131,7 @@ def test_a_symlinked_file_in_dest_is_replaced_not_followed(tmp_path):
 def test_chunk_reader_streams_the_archive(tmp_path):
     data = tar_bytes([("results", "dir", None), ("results/big.bin", "file", b"x" * 300_000)])
     chunks = [data[i : i + 7_000] for i in range(0, len(data), 7_000)]
-    written, _ = extract_results(_image_test._ChunkReader(chunks), "results", str(tmp_path))
+    written, _warnings = extract_results(_image_test._ChunkReader(chunks), "results", str(tmp_path))
     assert os.path.getsize(written[0]) == 300_000
 
 
@@ -162,7 +162,7 @@ def test_summary_without_junit_and_with_a_broken_report(tmp_path):
     assert summarize(None, [], timed_out=True, run_timeout=5)[0] == "timed out after 5 s"
     broken = tmp_path / "x.xml"
     broken.write_text("<not closed")
-    text, _, warnings = summarize(2, [str(broken)])
+    text, _counts, warnings = summarize(2, [str(broken)])
     assert text == "rc 2"
     assert "is not a JUnit XML report" in warnings[0]
 
