@@ -222,13 +222,18 @@ def ensure_network(client: docker.DockerClient, name: str, subnet: str):
         return client.networks.create(name, driver="bridge", ipam=ipam, labels={LABEL: "network"})
 
 
+def key_id(pubkey: str) -> str:
+    """What identifies the lab's SSH key: a hash of its content (a new clone makes a new key)."""
+    return hashlib.sha256(Path(pubkey).read_bytes()).hexdigest()[:16]
+
+
 def host_current(container, pubkey: str) -> bool:
     """Running, from the current host image, and trusting this checkout's SSH key."""
     container.reload()
     return (
         container.status == "running"
         and container.labels.get(f"{LABEL}.image") == container.image.id
-        and container.labels.get(f"{LABEL}.key") == pubkey
+        and container.labels.get(f"{LABEL}.key") == key_id(pubkey)
     )
 
 
@@ -236,7 +241,7 @@ def start_host(client: docker.DockerClient, name: str, addr: str, network: str, 
     image_id = client.images.get(HOST_IMAGE).id
     run(
         ["docker", "run", "-d", "--name", name, "--hostname", name, "--network", network, "--ip", addr,
-         "--label", f"{LABEL}=host", "--label", f"{LABEL}.image={image_id}", "--label", f"{LABEL}.key={pubkey}",
+         "--label", f"{LABEL}=host", "--label", f"{LABEL}.image={image_id}", "--label", f"{LABEL}.key={key_id(pubkey)}",
          "-v", f"{pubkey}:/root/.ssh/authorized_keys:ro", *HOST_RUN, HOST_IMAGE],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
