@@ -1,0 +1,247 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 outerloop.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: image_publish
+short_description: Publish a tested image under its release tags, and return the digests the registry holds
+version_added: 0.1.0
+description:
+  - The "bless" step of a pipeline, run on the build host. It tags a local image that passed its tests
+    with its release tags in a registry repository, pushes the tags through the Docker Engine, and
+    returns the manifest digest of every tag as the registry reports it afterwards.
+  - Nothing is tagged or pushed until every check passed, in this order. The inputs (O(repository),
+    O(tags)). The local image, which gives the image ID. The test records of that ID in O(record_dir),
+    where every suite in O(required_test_suites) must have a record that says it passed, else the module
+    fails and names the missing or failed suites (the pipeline writes these records, for example
+    M(outerloop.docker.image_test)). Then the registry's current manifest of every tag, read over the
+    Registry HTTP API v2 (as M(outerloop.docker.registry_image_info) does).
+  - "Per tag: a tag the registry does not have is pushed. A tag that already holds this image is left
+    alone; it holds this image when its digest is one the engine recorded for the image in this
+    repository (the image's C(RepoDigests), which a push or pull sets), or when its manifest's config
+    digest is the image ID (the same image pushed from another host). A tag that holds another image
+    makes the module fail, naming the tag, its digest and the image, unless the tag is in
+    O(floating_tags) or O(force=true); then it is moved to this image."
+  - When every tag already holds this image under one digest, nothing is pushed, nothing is uploaded and
+    the task reports no change. Otherwise all tags end on the digest the push produces (a tag that holds
+    this image under another manifest digest is pushed again), and every tag is read back from the
+    registry and must show the digest the push reported.
+author:
+  - outerloop.docker contributors (@outerloop)
+options:
+  image:
+    description:
+      - The local image that was tested, as C(NAME:TAG) or image ID, on the Docker Engine at O(docker_host).
+    type: str
+    required: true
+  repository:
+    description:
+      - The repository to publish to, C(REGISTRY/REPOSITORY) without tag, for example V(reg1:5000/shop/api).
+        The registry must be written out (V(docker.io/...) for the Docker Hub).
+    type: str
+    required: true
+  tags:
+    description:
+      - The release tags, for example V([1.4.0, 1.4, latest]). Each is validated as Docker does; duplicates
+        are dropped.
+    type: list
+    elements: str
+    required: true
+  floating_tags:
+    description:
+      - Tags of O(tags) that are meant to move from release to release, such as V(latest) or V(1.4). They are
+        moved to this image without O(force). Every other tag is immutable once published.
+    type: list
+    elements: str
+    default: []
+  required_test_suites:
+    description:
+      - The test suites that must have a passing record for the image ID in O(record_dir). Must not be empty.
+    type: list
+    elements: str
+    default: [unit, functional]
+  record_dir:
+    description:
+      - The directory of test records on the build host, C(IMAGEID.SUITE.json) files.
+    type: path
+    default: /var/lib/outerloop/test-records
+  force:
+    description:
+      - Move tags that hold another image to this image. Without it such a tag (unless in O(floating_tags))
+        makes the module fail before anything is pushed. It does not skip the test records.
+    type: bool
+    default: false
+  username:
+    description:
+      - The user name at the registry, used for the registry lookups and for the push. When it is not given,
+        the credentials stored for the registry in a Docker config file are used (see O(config_path)) for both,
+        and without any the registry is used anonymously.
+    type: str
+  password:
+    description:
+      - The password or access token of O(username). Never logged nor returned.
+    type: str
+  config_path:
+    description:
+      - The Docker config file whose stored credentials for the registry are used when O(username) is not
+        given (an C(auths) entry, or the credential helper named by C(credHelpers) or C(credsStore)). Write
+        it with M(outerloop.docker.registry_login).
+      - Defaults to C(~/.docker/config.json) of O(user). E(DOCKER_CONFIG) is not consulted. The module reads
+        the credentials once and hands the same ones to the engine for the push, so the lookups and the push
+        always use the same identity.
+    type: path
+  user:
+    description:
+      - The account whose C(~/.docker/config.json) (home directory from the passwd database) holds the
+        credentials. Defaults to the user the module runs as.
+    type: str
+  ca_path:
+    description:
+      - A file of PEM CA certificates that signed the registry's certificate, for the registry lookups made
+        by the module. They are trusted in addition to the system's CAs.
+      - Defaults to the C(*.crt) files in C(/etc/docker/certs.d/HOST:PORT/), which is also where the Docker
+        Engine looks for the CA of the registry it pushes to.
+    type: path
+  validate_certs:
+    description:
+      - Whether the registry's TLS certificate is verified by the lookups. The engine's push follows the
+        engine's own rules.
+    type: bool
+    default: true
+  docker_host:
+    description:
+      - The Docker Engine that holds the image and pushes it, for example V(unix:///var/run/docker.sock),
+        V(tcp://127.0.0.1:2375) or V(ssh://user@host).
+      - If not set, the value of E(DOCKER_HOST) in the module's environment is used, and if that is not set
+        either, V(unix:///var/run/docker.sock).
+    type: str
+  timeout:
+    description:
+      - Seconds to wait for the Docker Engine and for each answer of the registry.
+    type: int
+    default: 60
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Runs every check (image, test records, registry lookups, conflicts) and reports the tags that would be
+        pushed in RV(pushed_tags), without tagging or pushing. The digest a push would produce is reported
+        only when the engine already recorded one for this image in the repository.
+  diff_mode:
+    support: partial
+    description:
+      - Shows the registry's digest of every tag before and after. In check mode a digest that only a push
+        would tell is shown as unknown.
+  idempotent:
+    support: full
+    description:
+      - A second run with the same image and tags pushes nothing and reports no change.
+requirements:
+  - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the target
+  - A running Docker Engine reachable at O(docker_host), and HTTPS access from the target to the registry
+notes:
+  - The engine trusts a registry's CA from C(/etc/docker/certs.d/HOST:PORT/ca.crt) on its host, and treats
+    registries on C(127.0.0.0/8) as insecure (it does not verify their certificate); the module's own lookups
+    verify the certificate unless O(validate_certs=false).
+  - The image is left tagged locally with every pushed release tag.
+seealso:
+  - module: outerloop.docker.registry_image_info
+  - module: outerloop.docker.registry_login
+"""
+
+EXAMPLES = r"""
+- name: Publish the tested API image as release 1.4.0
+  outerloop.docker.image_publish:
+    image: shop/api:build-42
+    repository: reg1:5000/shop/api
+    tags: [1.4.0, "1.4", latest]
+    floating_tags: ["1.4", latest]
+  register: published
+
+- name: Pin the release by digest
+  ansible.builtin.debug:
+    msg: "{{ published.pinned }}"
+
+- name: Only report what would be pushed
+  outerloop.docker.image_publish:
+    image: "{{ build.image_id }}"
+    repository: reg1:5000/shop/worker
+    tags: ["{{ version }}"]
+    required_test_suites: [unit]
+    config_path: /home/build/.docker/config.json
+  check_mode: true
+"""
+
+RETURN = r"""
+image_id:
+  description:
+    - The ID of the local image that was checked and published.
+  returned: when the image exists
+  type: str
+  sample: sha256:bc7fedd2466b6d0a1aa0ab9d0c3a2b8a4e2f5d8c1b7e3c9f0a6d4b2e8c1f7a3d5
+repository:
+  description:
+    - The repository, as given.
+  returned: success, and on failures after the repository was parsed
+  type: str
+  sample: reg1:5000/shop/api
+digests:
+  description:
+    - The manifest digest of every tag, as the registry reports it after the run. In check mode, only the
+      digests that are known without pushing.
+  returned: success
+  type: dict
+  sample: {"1.4.0": "sha256:6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b"}
+digest:
+  description:
+    - The one digest every tag holds.
+  returned: success, when every tag's digest is known (always outside check mode)
+  type: str
+  sample: sha256:6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b
+pinned:
+  description:
+    - C(REGISTRY/REPOSITORY@DIGEST), the reference to deploy.
+  returned: when RV(digest) is returned
+  type: str
+  sample: reg1:5000/shop/api@sha256:6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b
+pushed_tags:
+  description:
+    - The tags that were pushed (in check mode, would be pushed). Empty when the registry already held the image
+      under every tag.
+  returned: success
+  type: list
+  elements: str
+  sample: [1.4.0, "1.4"]
+layers_uploaded:
+  description:
+    - How many layers the engine uploaded (layers the registry already had are not counted).
+  returned: success
+  type: int
+  sample: 1
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.outerloop.docker.plugins.module_utils._engine import ENGINE_ARG_SPEC
+from ansible_collections.outerloop.docker.plugins.module_utils._image_publish import PUBLISH_ARG_SPEC, run_module
+from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import (
+    REGISTRY_MUTUALLY_EXCLUSIVE,
+    REGISTRY_REQUIRED_TOGETHER,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(PUBLISH_ARG_SPEC, **ENGINE_ARG_SPEC),
+        required_together=REGISTRY_REQUIRED_TOGETHER,
+        mutually_exclusive=REGISTRY_MUTUALLY_EXCLUSIVE,
+        supports_check_mode=True,
+    )
+    run_module(module)
+
+
+if __name__ == "__main__":
+    main()
