@@ -4,10 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PLAYBOOK := $(VENV)/bin/ansible-playbook -i inventories/lab
 
-.PHONY: demo test bootstrap lab-up lab-down lab-status provision smoke lint sanity unit integration bench clean
+.PHONY: demo test bootstrap lab-up lab-down lab-status provision smoke ci lint sanity unit integration bench clean
 
-## The main job: lab up, provision every host and the registry, push/pull through the registry.
-demo: bootstrap lab-up provision smoke
+## The main job: lab up, provision every host and the registry, push/pull through the registry,
+## then the CI half for the sample application: build, test, publish, release manifest.
+demo: bootstrap lab-up provision smoke ci
 
 ## Everything CI runs: lint, sanity, unit and integration tests against the lab.
 test:
@@ -31,6 +32,13 @@ provision:
 
 smoke:
 	$(PLAYBOOK) outerloop.docker.smoke
+
+# The sample application's version is 1.0.N, N = the commits of its demo repository.
+ci:
+	repo=$$(bash scripts/sample-repo.sh) && \
+	version=1.0.$$(git -C $$repo rev-list --count HEAD) && \
+	$(PLAYBOOK) outerloop.docker.ci -e @examples/ci-sample-app.yml -e ci_source_repo=$$repo -e ci_version=$$version && \
+	echo "release manifest: releases/sample-app-$$version.json" && cat releases/sample-app-$$version.json
 
 lint: bootstrap
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -45,8 +45,9 @@ BASE_PACKAGES = ["python3", "ca-certificates"]
 HOST_IMAGE = f"outerloop-lab/host:{SUITE}"
 # python3-apt: what the apt module needs to predict changes in check mode (cloud images ship it too).
 HOST_PACKAGES = ["systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "python3-apt", "sudo", "iproute2"]
-# A 2 MB image (busybox-static) for smoke tests of engines and registries; also saved as
-# .lab/images/busybox.tar, which playbooks/smoke.yml loads on a build host.
+# A 2 MB image (busybox-static) for smoke tests of engines and registries. Both it and the
+# application base are also saved under .lab/images/ (busybox.tar, debian.tar): playbooks/smoke.yml
+# and tests/lab/seed.yml load them on lab hosts, which cannot pull public images.
 BUSYBOX_IMAGE = "outerloop-lab/busybox:1"
 
 # `docker run` flags of a host (the Docker SDK has no spelling for systempaths=unconfined).
@@ -191,14 +192,20 @@ def build_images(client: docker.DockerClient) -> None:
             )
             client.images.build(path=ctx, tag=BUSYBOX_IMAGE, rm=True)
         log(f"built {BUSYBOX_IMAGE}")
-    archive = STATE / "images" / "busybox.tar"
+    save_archive(client, BUSYBOX_IMAGE, "busybox.tar")
+    save_archive(client, BASE_IMAGE, "debian.tar")
+
+
+def save_archive(client: docker.DockerClient, image: str, filename: str) -> None:
+    """Save an image as .lab/images/FILENAME (refreshed when the image changes), for loading on hosts."""
+    archive = STATE / "images" / filename
     stamp = archive.with_suffix(".id")
-    image_id = client.images.get(BUSYBOX_IMAGE).id
+    image_id = client.images.get(image).id
     if not archive.exists() or not stamp.exists() or stamp.read_text() != image_id:
         archive.parent.mkdir(parents=True, exist_ok=True)
         with open(archive, "wb") as out:
             # Saved by name, so that the archive carries exactly this tag whatever else tags the image.
-            for chunk in client.api.get_image(BUSYBOX_IMAGE):
+            for chunk in client.api.get_image(image):
                 out.write(chunk)
         stamp.write_text(image_id)
 
