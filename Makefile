@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PLAYBOOK := $(VENV)/bin/ansible-playbook -i inventories/lab
 
-.PHONY: demo test bootstrap lab-up lab-down lab-status provision smoke ci lint sanity unit integration bench clean
+.PHONY: demo test bootstrap lab-up lab-down lab-status provision smoke ci lint sanity unit integration bench clean bench-ci
 
 ## The main job: lab up, provision every host and the registry, push/pull through the registry,
 ## then the CI half for the sample application: build, test, publish, release manifest.
@@ -58,3 +58,8 @@ clean: lab-down
 
 bench: bootstrap
 	$(PY) tests/bench/bench_lab.py
+
+bench-ci: bootstrap
+	bash scripts/install-collection.sh >/dev/null
+	$(PLAYBOOK) tests/lab/seed.yml >/dev/null
+	$(PY) tests/bench/bench_ci.py
