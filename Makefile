@@ -33,12 +33,16 @@ provision:
 smoke:
 	$(PLAYBOOK) outerloop.docker.smoke
 
-# The sample application's version is 1.0.N, N = the commits of its demo repository.
-ci:
+# The sample application's version is 1.0.N, N = the commits of its demo repository. Its releases
+# are kept in .lab/releases, which lab.py clears when it recreates hosts (and so the registry).
+ci: bootstrap
+	bash scripts/install-collection.sh >/dev/null
 	repo=$$(bash scripts/sample-repo.sh) && \
 	version=1.0.$$(git -C $$repo rev-list --count HEAD) && \
-	$(PLAYBOOK) outerloop.docker.ci -e @examples/ci-sample-app.yml -e ci_source_repo=$$repo -e ci_version=$$version && \
-	echo "release manifest: releases/sample-app-$$version.json" && cat releases/sample-app-$$version.json
+	$(PLAYBOOK) tests/lab/seed.yml && \
+	$(PLAYBOOK) outerloop.docker.ci -e @examples/ci-sample-app.yml -e ci_source_repo=$$repo -e ci_version=$$version \
+	  -e ci_release_dir=$(CURDIR)/.lab/releases && \
+	echo "release manifest: .lab/releases/sample-app-$$version.json" && cat .lab/releases/sample-app-$$version.json
 
 lint: bootstrap
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

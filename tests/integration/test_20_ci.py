@@ -239,7 +239,15 @@ def test_republishing_a_version_with_other_digests_is_refused(first, repo):
 
     commit_on_branch(repo, "changed-api", change_api)
     before = registry_digest(f"{REGISTRY}/{PREFIX}/api:{version(0)}")
+    # The controller's release manifest refuses it before any work...
     run = ci(repo, version(0), "-e", "ci_source_ref=changed-api")
     assert run.rc != 0
+    assert f"ci_version {version(0)} of sample-app was already released from commit" in run.out, run.out[-3000:]
+    assert before in run.out
+    # ...and without that manifest (another controller), the registry's release tags refuse it.
+    elsewhere = OUT / "other-controller"
+    run = ci(repo, version(0), "-e", "ci_source_ref=changed-api", "-e", f"ci_release_dir={elsewhere}")
+    assert run.rc != 0
     assert version(0) in run.out and before in run.out, run.out[-3000:]
+    assert not (elsewhere / f"sample-app-{version(0)}.json").exists()
     assert registry_digest(f"{REGISTRY}/{PREFIX}/api:{version(0)}") == before

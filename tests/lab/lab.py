@@ -300,6 +300,9 @@ def up(client: docker.DockerClient, only: list[str] | None = None, fresh: bool =
             pass
         start_host(client, name, addr, network, pubkey)
         started.append(name)
+    if started:
+        # Releases made on the lab describe its registry, which new hosts no longer have.
+        shutil.rmtree(STATE / "releases", ignore_errors=True)
     wait_ssh(hosts)
     log(f"{len(hosts)} hosts up ({', '.join(started) or 'none'} started) in {time.monotonic() - t0:.1f} s")
 
