@@ -11,6 +11,7 @@ EngineError and turned into fail_json at the edge, in the module's run function.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import traceback
 
@@ -19,12 +20,17 @@ from ansible.module_utils.basic import missing_required_lib
 try:
     import docker
     import docker.errors
+    import requests.exceptions
+    import urllib3.exceptions
 
     HAS_DOCKER = True
     DOCKER_IMPORT_ERROR = None
+    # What a client raises when the engine does not answer in time or the connection breaks.
+    TRANSPORT_ERRORS = (requests.exceptions.RequestException, urllib3.exceptions.HTTPError)
 except ImportError:
     HAS_DOCKER = False
     DOCKER_IMPORT_ERROR = traceback.format_exc()
+    TRANSPORT_ERRORS = ()
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
@@ -63,3 +69,21 @@ def engine_client(params: dict):
             "(systemctl status docker) and that this user may use its socket"
         ) from None
     return client
+
+
+@contextlib.contextmanager
+def engine_session(params: dict):
+    """An engine client for the length of a with-block; engine failures leave it as EngineError."""
+    host = docker_host_of(params)
+    client = engine_client(params)
+    try:
+        yield client
+    except docker.errors.APIError as exc:
+        raise EngineError(f"the Docker Engine at {host} failed: {exc.explanation or exc}") from None
+    except TRANSPORT_ERRORS as exc:
+        raise EngineError(
+            f"the Docker Engine at {host} did not answer within {params.get('timeout') or 60} s ({exc}); "
+            "raise timeout if the engine is busy"
+        ) from None
+    finally:
+        client.close()

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ansible_collections.outerloop.docker.plugins.module_utils._engine import (
+    TRANSPORT_ERRORS,
     EngineError,
     docker_host_of,
-    engine_client,
+    engine_session,
     require_sdk,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import (
@@ -30,13 +31,9 @@ from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import
     parse_image_ref,
 )
 
-try:
+try:  # noqa: SIM105 - the missing SDK is reported by require_sdk
     import docker.errors
-    import requests.exceptions
-    import urllib3.exceptions
-
-    _TRANSPORT_ERRORS = (requests.exceptions.RequestException, urllib3.exceptions.HTTPError)
-except ImportError:  # reported by require_sdk
+except ImportError:
     pass
 
 LABEL_REVISION = "org.opencontainers.image.revision"
@@ -443,7 +440,7 @@ def build_image(client, request: BuildRequest, *, check_mode: bool = False, dock
             step=log.current_step,
             log_tail=log.tail(),
         ) from None
-    except (*_TRANSPORT_ERRORS, docker.errors.DockerException) as exc:
+    except (*TRANSPORT_ERRORS, docker.errors.DockerException) as exc:
         log.finish()
         if "timed out" not in str(exc).lower() and time.monotonic() - started < request.build_timeout:
             raise ImageBuildError(
@@ -491,20 +488,8 @@ def run_module(module) -> None:
     params = module.params
     try:
         request = BuildRequest.from_params(params)
-        client = engine_client(params)
-        try:
+        with engine_session(params) as client:
             result = build_image(client, request, check_mode=module.check_mode, docker_host=docker_host_of(params))
-        except docker.errors.APIError as exc:
-            raise EngineError(
-                f"the Docker Engine at {docker_host_of(params)} failed: {exc.explanation or exc}"
-            ) from None
-        except _TRANSPORT_ERRORS as exc:
-            raise EngineError(
-                f"the Docker Engine at {docker_host_of(params)} did not answer within {params['timeout']} s ({exc}); "
-                "raise timeout if the engine is busy"
-            ) from None
-        finally:
-            client.close()
     except ImageBuildError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     except (ImageRefError, EngineError) as exc:

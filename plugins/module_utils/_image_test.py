@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
 from ansible_collections.outerloop.docker.plugins.module_utils._engine import (
+    TRANSPORT_ERRORS,
     EngineError,
     docker_host_of,
-    engine_client,
+    engine_session,
     require_sdk,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import ImageRefError, parse_image_ref
@@ -39,13 +40,9 @@ from ansible_collections.outerloop.docker.plugins.module_utils._test_record impo
     write_record,
 )
 
-try:
+try:  # noqa: SIM105 - the missing SDK is reported by require_sdk
     import docker.errors
-    import requests.exceptions
-    import urllib3.exceptions
-
-    _TRANSPORT_ERRORS = (requests.exceptions.RequestException, urllib3.exceptions.HTTPError)
-except ImportError:  # reported by require_sdk
+except ImportError:
     pass
 
 TAIL_LINES = 30
@@ -345,7 +342,7 @@ def _wait(client, container, timeout: int):
     started = time.monotonic()
     try:
         return client.wait(container, timeout=timeout).get("StatusCode")
-    except _TRANSPORT_ERRORS as exc:
+    except TRANSPORT_ERRORS as exc:
         if "timed out" in str(exc).lower() or time.monotonic() - started >= timeout:
             return None
         raise
@@ -425,7 +422,7 @@ def run_test(client, request: RunRequest, *, check_mode: bool = False, docker_ho
                     timed_out = True
                     with contextlib.suppress(docker.errors.APIError):
                         client.kill(container)
-                    with contextlib.suppress(docker.errors.APIError, *_TRANSPORT_ERRORS):
+                    with contextlib.suppress(docker.errors.APIError, *TRANSPORT_ERRORS):
                         client.wait(container, timeout=30)
             result["duration"] = round(time.monotonic() - started, 3)
             stdout = client.logs(container, stdout=True, stderr=False)
@@ -514,20 +511,8 @@ def run_module(module) -> None:
     params = module.params
     try:
         request = RunRequest.from_params(params)
-        client = engine_client(params)
-        try:
+        with engine_session(params) as client:
             result = run_test(client, request, check_mode=module.check_mode, docker_host=docker_host_of(params))
-        except docker.errors.APIError as exc:
-            raise EngineError(
-                f"the Docker Engine at {docker_host_of(params)} failed: {exc.explanation or exc}"
-            ) from None
-        except _TRANSPORT_ERRORS as exc:
-            raise EngineError(
-                f"the Docker Engine at {docker_host_of(params)} did not answer within {params['timeout']} s ({exc}); "
-                "raise timeout if the engine is busy"
-            ) from None
-        finally:
-            client.close()
     except ImageTestError as exc:
         for warning in exc.details.pop("warnings", []):
             module.warn(warning)

@@ -251,3 +251,17 @@ def test_republishing_a_version_with_other_digests_is_refused(first, repo):
     assert version(0) in run.out and before in run.out, run.out[-3000:]
     assert not (elsewhere / f"sample-app-{version(0)}.json").exists()
     assert registry_digest(f"{REGISTRY}/{PREFIX}/api:{version(0)}") == before
+
+
+def test_a_dirty_working_tree_is_refused_unless_allowed(first, repo):
+    readme = repo / "README.md"
+    original = readme.read_text()
+    readme.write_text(original + "\nuncommitted\n")
+    try:
+        run = ci(repo, version(5))
+        assert run.rc != 0
+        assert "has uncommitted changes (M README.md)" in run.out, run.out[-3000:]
+        assert "ci_allow_dirty" in run.out
+        assert not manifest(version(5)).exists()
+    finally:
+        readme.write_text(original)

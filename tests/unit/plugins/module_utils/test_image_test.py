@@ -13,6 +13,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import requests
 from ansible_collections.outerloop.docker.plugins.module_utils import _image_test
 from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import ImageRefError
 from ansible_collections.outerloop.docker.plugins.module_utils._image_test import (
@@ -260,7 +261,7 @@ class FakeEngine:
     def wait(self, container, timeout=None):
         self.calls.append(("wait", timeout))
         if self.hang and not any(call[0] == "kill" for call in self.calls):
-            raise _image_test.requests.exceptions.ConnectionError("Read timed out.")
+            raise requests.exceptions.ConnectionError("Read timed out.")
         return {"StatusCode": 137 if self.hang else self.rc}
 
     def kill(self, container):
