@@ -31,7 +31,7 @@ provision:
 	$(PLAYBOOK) outerloop.docker.provision
 
 smoke:
-	$(PLAYBOOK) outerloop.docker.smoke
+	$(PLAYBOOK) outerloop.docker.smoke -e smoke_image_archive=$(CURDIR)/.lab/images/busybox.tar
 
 # The sample application's version is 1.0.N, N = the commits of its demo repository. Its releases
 # are kept in .lab/releases, which lab.py clears when it recreates hosts (and so the registry).
