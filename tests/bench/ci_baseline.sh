@@ -27,7 +27,7 @@ docker compose -p "baseline-$build" -f compose.yaml -f /tmp/baseline-override.ya
 trap 'docker compose -p "baseline-$build" -f compose.yaml -f /tmp/baseline-override.yaml down -v >/dev/null 2>&1' EXIT
 python3 tests/functional/run.py --base-url http://127.0.0.1:18081 --expect-version "$version" --junit /tmp/functional.xml >/dev/null
 for svc in api worker store; do
-  for tag in "$version" "git-${commit:0:12}"; do
+  for tag in "$version" "${version%.*}" latest; do
     docker tag "$repo/$svc:b$build" "$repo/$svc:$tag"
     su builder -c "docker push -q $repo/$svc:$tag" >/dev/null
   done

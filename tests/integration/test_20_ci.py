@@ -122,6 +122,10 @@ def test_pipeline_publishes_every_image_and_writes_the_release(first, repo):
         service = release["services"][name]
         assert service["image"] == f"{REGISTRY}/{PREFIX}/{name}@{service['digest']}"
         assert registry_digest(f"{REGISTRY}/{PREFIX}/{name}:{version(0)}") == service["digest"]
+    # The floating tags follow the newest release.
+    api = release["services"]["api"]["digest"]
+    assert registry_digest(f"{REGISTRY}/{PREFIX}/api:latest") == api
+    assert registry_digest(f"{REGISTRY}/{PREFIX}/api:1.{MINOR}") == api
     junit = list((RELEASES / "junit" / commit[:12]).rglob("*.xml"))
     assert len(junit) == 3, junit  # api and worker unit tests, functional tests
     assert "password" not in manifest(version(0)).read_text().lower()
