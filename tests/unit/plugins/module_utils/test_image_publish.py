@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils import _image_publish
 from ansible_collections.outerloop.docker.plugins.module_utils._docker_config import Credentials
@@ -30,6 +32,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._image_publish im
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import ManifestInfo, RegistryAuth
 from ansible_collections.outerloop.docker.plugins.module_utils._test_record import make_record, write_record
+from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils import fake_module
 
 IMAGE_ID = "sha256:" + "a" * 64
 OTHER_ID = "sha256:" + "b" * 64
@@ -228,44 +231,27 @@ class FakeEngine:
         return iter([{"status": "Pushed", "id": "l1"}, {"aux": {"Tag": tag, "Digest": self.push_digest}}])
 
 
-class Exited(Exception):
-    pass
+class FakeModule(fake_module.FakeModule):
+    DEFAULTS: ClassVar[dict] = {
+        "image": "shop/api:build-7",
+        "repository": REPO,
+        "tags": ["1.0", "latest"],
+        "floating_tags": ["latest"],
+        "required_test_suites": ["unit", "functional"],
+        "record_dir": None,
+        "force": False,
+        "username": "ci",
+        "password": PASSWORD,
+        "config_path": None,
+        "user": None,
+        "ca_path": None,
+        "validate_certs": True,
+        "docker_host": "unix:///var/run/docker.sock",
+        "timeout": 5,
+    }
 
-
-class FakeModule:
     def __init__(self, check_mode=False, **params):
-        self.params = {
-            "image": "shop/api:build-7",
-            "repository": REPO,
-            "tags": ["1.0", "latest"],
-            "floating_tags": ["latest"],
-            "required_test_suites": ["unit", "functional"],
-            "record_dir": None,
-            "force": False,
-            "username": "ci",
-            "password": PASSWORD,
-            "config_path": None,
-            "user": None,
-            "ca_path": None,
-            "validate_certs": True,
-            "docker_host": "unix:///var/run/docker.sock",
-            "timeout": 5,
-        }
-        self.params.update(params)
-        self.check_mode = check_mode
-        self._diff = True
-        self.no_log_values = set()
-        self.failed = False
-        self.result = None
-
-    def exit_json(self, **result):
-        self.result = result
-        raise Exited()
-
-    def fail_json(self, **result):
-        self.failed = True
-        self.result = result
-        raise Exited()
+        super().__init__(check_mode=check_mode, diff=True, **params)
 
 
 @pytest.fixture
@@ -279,7 +265,7 @@ def world(monkeypatch, tmp_path):
 
         def run(self, check_mode=False, **params):
             module = FakeModule(check_mode=check_mode, record_dir=self.record_dir, **params)
-            with pytest.raises(Exited):
+            with pytest.raises(fake_module.Exited):
                 run_module(module)
             return module
 

@@ -12,6 +12,7 @@ import json
 import socket
 import ssl
 import urllib.error
+from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -41,6 +42,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._registry_api imp
     resolve_auth,
     tls_settings,
 )
+from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils import fake_module
 
 PASSWORD = "pa:ss,wo=rd"
 USER = "ci"
@@ -398,42 +400,23 @@ def test_connection_failure_names_registry_image_and_certs_d():
 # --- The module edge: secrets never leave ----------------------------------------------------
 
 
-class Exited(Exception):
-    pass
-
-
-class FakeModule:
-    def __init__(self, **params):
-        self.params = {
-            "image": "reg1:5000/shop/api:1.0",
-            "username": USER,
-            "password": PASSWORD,
-            "config_path": None,
-            "user": None,
-            "ca_path": None,
-            "validate_certs": True,
-            "timeout": 5,
-        }
-        self.params.update(params)
-        self.no_log_values = set()
-        self.result = None
-        self.failed = False
-        self.check_mode = False
-
-    def exit_json(self, **result):
-        self.result = result
-        raise Exited()
-
-    def fail_json(self, **result):
-        self.failed = True
-        self.result = result
-        raise Exited()
+class FakeModule(fake_module.FakeModule):
+    DEFAULTS: ClassVar[dict] = {
+        "image": "reg1:5000/shop/api:1.0",
+        "username": USER,
+        "password": PASSWORD,
+        "config_path": None,
+        "user": None,
+        "ca_path": None,
+        "validate_certs": True,
+        "timeout": 5,
+    }
 
 
 def run(monkeypatch, registry, **params):
     monkeypatch.setattr(_registry_api, "urllib_transport", lambda context, timeout: registry)
     module = FakeModule(**params)
-    with pytest.raises(Exited):
+    with pytest.raises(fake_module.Exited):
         _registry_api.run_module(module)
     return module
 

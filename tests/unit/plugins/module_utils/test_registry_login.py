@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from typing import ClassVar
 
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils import _registry_login
@@ -18,39 +19,20 @@ from ansible_collections.outerloop.docker.plugins.module_utils._registry_login i
     run_module,
     sanitize,
 )
+from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils import fake_module
 
 
-class Exited(Exception):
-    pass
-
-
-class FakeModule:
-    def __init__(self, check_mode=False, diff=False, **params):
-        self.params = {
-            "registry": "reg1:5000",
-            "username": "ci",
-            "password": "s3cr:t",
-            "state": "present",
-            "user": None,
-            "config_path": None,
-            "docker_host": "unix:///var/run/docker.sock",
-            "timeout": 60,
-        }
-        self.params.update(params)
-        self.check_mode = check_mode
-        self._diff = diff
-        self.no_log_values = set()
-        self.result = None
-        self.failed = False
-
-    def exit_json(self, **result):
-        self.result = result
-        raise Exited()
-
-    def fail_json(self, **result):
-        self.result = result
-        self.failed = True
-        raise Exited()
+class FakeModule(fake_module.FakeModule):
+    DEFAULTS: ClassVar[dict] = {
+        "registry": "reg1:5000",
+        "username": "ci",
+        "password": "s3cr:t",
+        "state": "present",
+        "user": None,
+        "config_path": None,
+        "docker_host": "unix:///var/run/docker.sock",
+        "timeout": 60,
+    }
 
 
 @pytest.fixture
@@ -78,7 +60,7 @@ def engine(monkeypatch):
 
 def run(**kwargs):
     module = FakeModule(**kwargs)
-    with pytest.raises(Exited):
+    with pytest.raises(fake_module.Exited):
         run_module(module)
     return module
 
