@@ -1,0 +1,140 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 outerloop.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Adding a tag to a manifest that a registry already holds, over the Registry HTTP API v2.
+
+A tag is a name for a manifest: ``GET /v2/<repository>/manifests/<digest>`` gives the manifest's
+exact bytes and media type, ``PUT /v2/<repository>/manifests/<tag>`` with the same bytes and
+``Content-Type`` names it. The blobs are already in the repository, so nothing else is uploaded,
+and the registry answers with the digest of what it stored, which must be the digest asked for.
+
+Authentication, TLS and messages are those of ``_registry_api.RegistryClient``; this module only adds
+the write. Tokens are asked for with the ``pull,push`` scope of the repository.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from ansible_collections.outerloop.docker.plugins.module_utils._docker_config import DockerConfigError
+from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import ImageRef
+from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import (
+    ACCEPT,
+    MAX_MANIFEST_BYTES,
+    RegistryClient,
+    RegistryError,
+    api_host,
+    api_repository,
+    normalized_name,
+    registry_error_text,
+    resolve_auth,
+    run_helper,
+    ssl_context,
+    tls_settings,
+    urllib_transport,
+)
+
+
+def push_scope(ref: ImageRef) -> str:
+    return f"repository:{api_repository(ref)}:pull,push"
+
+
+class RegistryPushClient(RegistryClient):
+    """A RegistryClient that can also read a manifest's raw bytes and put them under a tag."""
+
+    def send(self, method: str, path: str, image: str, scope: str, *, headers=None, data=None):
+        """``method`` base_url+path, answering one 401 challenge; returns (status, headers, body)."""
+        if method == "GET" and data is None:
+            return self.get(path, image, scope, accept=(headers or {}).get("Accept"))
+        url = self.base_url + path
+        headers = dict(headers or {})
+        if scope in self._authorization:
+            headers["Authorization"] = self._authorization[scope]
+        status, response_headers, body = self._send(method, url, headers, image, data=data)
+        if status != 401:
+            return status, response_headers, body
+        headers["Authorization"] = self._answer_challenge(
+            response_headers.get("www-authenticate", ""), scope, image, body
+        )
+        status, response_headers, body = self._send(method, url, headers, image, data=data)
+        if status == 401:
+            self._fail_rejected(image, registry_error_text(body))
+        self._authorization[scope] = headers["Authorization"]
+        return status, response_headers, body
+
+    def raw_manifest(self, ref: ImageRef, digest: str) -> tuple:
+        """``(media_type, bytes)`` of the manifest ``digest`` in the repository of ``ref``.
+
+        The bytes must hash to ``digest``: they are put back unchanged under a new tag.
+        """
+        image = f"{normalized_name(ref)}@{digest}"
+        status, headers, body = self.send(
+            "GET", f"/v2/{api_repository(ref)}/manifests/{digest}", image, push_scope(ref), headers={"Accept": ACCEPT}
+        )
+        if status == 404:
+            raise RegistryError(
+                f"{self._where(image)} has no manifest {digest}: the image was deleted or never pushed there. "
+                "Publish the release again from CI."
+            )
+        if status == 403:
+            raise RegistryError(
+                f"{self._where(image)} denied access: {registry_error_text(body)}. "
+                f"The registry let {self.auth.describe()} in, but not to this repository: "
+                "grant it read and write access."
+            )
+        if status != 200:
+            raise RegistryError(
+                f"{self._where(image)} answered HTTP {status} for the manifest: {registry_error_text(body)}."
+            )
+        if len(body) > MAX_MANIFEST_BYTES:
+            raise RegistryError(f"{self._where(image)} sent a manifest larger than {MAX_MANIFEST_BYTES} bytes.")
+        computed = "sha256:" + hashlib.sha256(body).hexdigest()
+        if computed != digest:
+            raise RegistryError(
+                f"{self._where(image)} answered the digest {digest} with a manifest whose sha256 is {computed}."
+            )
+        media_type = headers.get("content-type", "").split(";")[0].strip()
+        if not media_type:
+            raise RegistryError(f"{self._where(image)} sent the manifest {digest} without a Content-Type.")
+        return media_type, body
+
+    def put_tag(self, ref: ImageRef, tag: str, media_type: str, body: bytes) -> str:
+        """Put the manifest ``body`` under ``tag``; returns the digest the registry says it stored."""
+        image = f"{normalized_name(ref)}:{tag}"
+        status, headers, answer = self.send(
+            "PUT",
+            f"/v2/{api_repository(ref)}/manifests/{tag}",
+            image,
+            push_scope(ref),
+            headers={"Content-Type": media_type},
+            data=body,
+        )
+        if status in (401, 403):
+            raise RegistryError(
+                f"{self._where(image)} refused to write the tag ({registry_error_text(answer) or f'HTTP {status}'}). "
+                f"The registry let {self.auth.describe()} read, but not push: use credentials of a user that may push."
+            )
+        if status not in (200, 201, 202):
+            raise RegistryError(
+                f"{self._where(image)} answered HTTP {status} to the new tag: {registry_error_text(answer)}."
+            )
+        stored = (headers.get("docker-content-digest") or "").strip()
+        return stored or "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def push_client(registry: str, params: dict, timeout: int, *, image: str = "", runner=run_helper, transport=None):
+    """A RegistryPushClient for ``registry`` from the REGISTRY_ARG_SPEC options of a module."""
+    about = f" (image {image})" if image else ""
+    try:
+        auth = resolve_auth(params, registry, runner)
+    except DockerConfigError as exc:
+        raise RegistryError(f"cannot read the credentials stored for registry {registry}{about}: {exc}") from None
+    tls = tls_settings(api_host(registry), params.get("ca_path"), params.get("validate_certs", True))
+    if transport is None:
+        try:
+            context = ssl_context(tls)
+        except RegistryError as exc:
+            raise RegistryError(f"cannot set up TLS for registry {registry}{about}: {exc}") from None
+        transport = urllib_transport(context, timeout)
+    return RegistryPushClient(registry, auth, transport, tls)
