@@ -1,0 +1,421 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 outerloop.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: compose_deploy
+short_description: Deploy a release manifest as a Docker Compose project, health-gated, with automatic rollback
+version_added: 0.1.0
+description:
+  - Runs on the Docker host. Deploys the release manifest O(release) (written by M(outerloop.docker.release))
+    as the Compose project O(project) with the Docker Compose v2 CLI, every release service pinned by digest,
+    and keeps a deployment history on the host under O(state_dir).
+  - "Order of a deploy: validate the manifest (digest included) and refuse any service whose image is not pinned
+    by digest; take the project's deploy lock; check the compose files with the given O(overrides) and O(env)
+    with C(docker compose config); pull every image that is not on the host yet; only then store the release
+    under C(<state_dir>/<project>/releases/<release_id>/) and run C(docker compose up --detach --remove-orphans
+    --pull never); wait until every service's containers run and, where they have a healthcheck, are healthy;
+    run the O(smoke_checks) from the host; record the deploy in C(<state_dir>/<project>/history.json)."
+  - When the new release is not healthy within O(wait_timeout), a container turns unhealthy, C(up) fails or a
+    smoke check fails, the module brings the release that ran before back up from its stored files, waits until
+    it is healthy, records the failed deploy (result C(rolled_back)) and the rollback, and fails with the reason
+    and the last O(logs_tail) lines of the logs of the failing containers.
+  - When there is no release to go back to (the first deploy of a project), the failed release is left as it
+    is for diagnosis, recorded with result C(failed), and the module fails saying so. Remove it with
+    O(state=absent) or deploy a fixed release.
+  - A failed pull, an invalid manifest, an unpinned image or invalid overrides change nothing that runs.
+  - O(state=rolled_back) brings back O(rollback_to), or the release that ran before the current one, health-gated
+    and recorded as a rollback. O(state=absent) runs C(docker compose down) and records a removal.
+author:
+  - outerloop.docker contributors (@outerloop)
+options:
+  release:
+    description:
+      - The release manifest as a dictionary, for example
+        C("{{ lookup('ansible.builtin.file', 'sample-app-1.0.1.json') | from_json }}") or the output of the
+        C(outerloop.docker.release) lookup. It is validated, its digest included, before anything is done.
+      - Required with O(state=present).
+    type: dict
+  project:
+    description:
+      - The Compose project name. Defaults to the manifest's C(application).
+      - Required with O(state=absent) and O(state=rolled_back).
+    type: str
+  project_dir:
+    description:
+      - The Compose project directory (C(--project-directory)); relative paths of the compose file resolve here.
+      - Defaults to C(/srv/outerloop/apps/<project>). It is created when missing.
+    type: path
+  state_dir:
+    description:
+      - Where the host keeps the deployment history, the stored releases and the deploy lock, one directory per
+        project. The format is shared with M(outerloop.docker.deployment_info).
+    type: path
+    default: /var/lib/outerloop/deployments
+  state:
+    description:
+      - V(present) deploys O(release).
+      - V(rolled_back) brings back O(rollback_to), or the release before the current one in the history. When the
+        current release was itself reached by a rollback and O(rollback_to) is not given, nothing changes (name
+        O(rollback_to) to go further back); this keeps the state idempotent.
+      - V(absent) takes the project down (C(docker compose down --remove-orphans)).
+    type: str
+    choices: [present, absent, rolled_back]
+    default: present
+  environment:
+    description:
+      - The name of the environment (V(qa), V(staging), V(production)), recorded in the history.
+    type: str
+  env:
+    description:
+      - Variables for Compose interpolation, written to the release's C(.env) file (mode C(0600)).
+      - A change of O(env) is a change of the deployment, which is then deployed again.
+    type: dict
+    default: {}
+  overrides:
+    description:
+      - An extra compose file, as a dictionary, merged after the release's compose file, for what differs per
+        environment (ports, replicas, environment variables, resources).
+      - It may not change the image of a service of the release.
+    type: dict
+    default: {}
+  allow_unpinned:
+    description:
+      - Services outside the release whose image may be given by tag. Every other service must be pinned by
+        digest, or the module refuses to deploy.
+    type: list
+    elements: str
+    default: []
+  wait_timeout:
+    description:
+      - Seconds to wait for every service to run and be healthy after C(up), and again after a rollback.
+    type: int
+    default: 180
+  smoke_checks:
+    description:
+      - HTTP checks run from the Docker host after every service is healthy. A failure rolls back like an
+        unhealthy service.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      url:
+        description: The URL to GET, for example V(http://127.0.0.1:8080/health).
+        type: str
+        required: true
+      status:
+        description: The expected HTTP status.
+        type: int
+        default: 200
+      contains:
+        description: A text the body must contain.
+        type: str
+      timeout:
+        description: Seconds per request.
+        type: int
+        default: 5
+      retries:
+        description: Attempts before the check fails.
+        type: int
+        default: 5
+      delay:
+        description: Seconds between attempts.
+        type: int
+        default: 2
+  rollback_to:
+    description:
+      - With O(state=rolled_back), the release id to go back to; it must be stored on the host. Defaults to the
+        release before the current one.
+    type: str
+  remove_volumes:
+    description:
+      - With O(state=absent), also remove the project's named volumes (C(docker compose down --volumes)). Data is
+        lost.
+    type: bool
+    default: false
+  lock_timeout:
+    description:
+      - Seconds to wait for the project's deploy lock when another deployment of the project runs on the host.
+        It then fails naming the holder.
+    type: int
+    default: 300
+  triggered_by:
+    description:
+      - Who started the run, recorded in the history and the lock. The module runs on the Docker host and cannot see
+        the controller's user or AWX job, so pass them from the controller (see the examples); the deploy role
+        fills it from the controller's C(USER), its host name and AWX's C(awx_job_id) variable.
+      - Keys left out are taken from the host's environment (C(USER) or C(LOGNAME), C(AWX_JOB_ID) or
+        C(TOWER_JOB_ID)).
+    type: dict
+    suboptions:
+      user:
+        description: The user on the controller.
+        type: str
+      awx_job_id:
+        description: The AWX or Tower job id.
+        type: str
+      host:
+        description: The controller's host name.
+        type: str
+  reason:
+    description:
+      - Why, recorded in the history with O(state=rolled_back) and O(state=absent).
+    type: str
+  logs_tail:
+    description:
+      - Lines of logs returned per failing container.
+    type: int
+    default: 40
+  docker_host:
+    description:
+      - The Docker Engine to use, for example V(unix:///var/run/docker.sock). Defaults to E(DOCKER_HOST), then
+        the local socket. C(docker compose) uses the same engine through E(DOCKER_HOST) of the module's
+        environment.
+    type: str
+  timeout:
+    description:
+      - Seconds to wait for an answer of the Docker Engine API.
+    type: int
+    default: 60
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Can run in check mode and then changes nothing; it reports what a real run would do.
+    details:
+      - Check mode takes no lock, pulls nothing and writes nothing; it validates the release, checks the compose
+        files with C(docker compose config) in a private temporary directory, and reports the images a real run
+        would pull (RV(pulled)) and RV(changed) computed as a real run does.
+  diff_mode:
+    support: full
+    description:
+      - Returns the release id and the digest of every service before and after.
+  idempotent:
+    support: full
+    description:
+      - When the release is the current one in the history with the same digests, the same O(overrides) and
+        O(env), and every service's containers run the release's image and are healthy, nothing is pulled or
+        recreated and RV(changed=false).
+requirements:
+  - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) and PyYAML (C(python3-yaml)) on the
+    Docker host
+  - Docker Compose v2 (C(docker compose)) on the Docker host
+notes:
+  - Images are pulled with the Docker SDK using the host's stored registry login (C(/root/.docker/config.json) for
+    root); see M(outerloop.docker.registry_login). An image already on the host is not pulled again.
+  - A service outside the release listed in O(allow_unpinned) with a tag is pulled only when missing.
+  - "Files on the host: C(<state_dir>/<project>/history.json) (newest 50 entries), C(<state_dir>/<project>/lock)
+    and C(<state_dir>/<project>/releases/<release_id>/) with C(manifest.json), C(compose.yaml) (pinned by digest),
+    C(compose.override.yaml) and C(.env), mode C(0600), enough to bring a release up without the controller:
+    C(docker compose -p PROJECT --project-directory PROJECT_DIR -f compose.yaml [-f compose.override.yaml]
+    --env-file .env up -d)."
+  - The deploy lock is an C(flock) on C(<state_dir>/<project>/lock) that holds the holder's pid, host, user, AWX job
+    and start time. The kernel releases it when the holder dies, so a killed run never blocks the next one.
+  - The smoke checks run on the Docker host, so C(127.0.0.1) and published ports of the host work.
+  - A failed pull is not recorded in the history, as nothing was deployed.
+seealso:
+  - module: outerloop.docker.release
+  - module: outerloop.docker.registry_login
+"""
+
+EXAMPLES = r"""
+- name: Deploy release 1.0.1 of the sample application to QA
+  outerloop.docker.compose_deploy:
+    release: "{{ lookup('ansible.builtin.file', 'releases/sample-app-1.0.1.json') | from_json }}"
+    environment: qa
+    env:
+      API_PORT: "8080"
+    smoke_checks:
+      - url: http://127.0.0.1:8080/version
+        contains: "1.0.1"
+    triggered_by:
+      user: "{{ lookup('ansible.builtin.env', 'USER') }}"
+      awx_job_id: "{{ awx_job_id | default(omit) }}"
+      host: "{{ lookup('ansible.builtin.pipe', 'hostname') }}"
+
+- name: Two replicas of the worker in production, from an override
+  outerloop.docker.compose_deploy:
+    release: "{{ release_manifest }}"
+    environment: production
+    overrides:
+      services:
+        worker:
+          deploy:
+            replicas: 2
+
+- name: Go back to the release before the current one
+  outerloop.docker.compose_deploy:
+    project: sample-app
+    state: rolled_back
+    reason: 1.0.2 breaks the reports
+
+- name: Take the application down, keeping its volumes
+  outerloop.docker.compose_deploy:
+    project: sample-app
+    state: absent
+"""
+
+RETURN = r"""
+release_id:
+  description: The release that runs after the task (with O(state=absent), none).
+  returned: always
+  type: str
+  sample: sample-app-1.0.1-b1-d280ca507fad
+version:
+  description: The version of RV(release_id).
+  returned: when state is present or rolled_back
+  type: str
+  sample: 1.0.1
+previous_release_id:
+  description: The release that ran before the task (on an unchanged run, the one before the current release).
+  returned: always
+  type: str
+  sample: sample-app-1.0.0-b7-0123456789ab
+project:
+  description: The Compose project name.
+  returned: always
+  type: str
+  sample: sample-app
+project_dir:
+  description: The Compose project directory.
+  returned: always
+  type: str
+  sample: /srv/outerloop/apps/sample-app
+rolled_back:
+  description:
+    - True when the task rolled back (O(state=rolled_back) that changed something). A failed deploy returns it with
+      the failure, true when the previous release is healthy again.
+  returned: always
+  type: bool
+rolled_back_to:
+  description: The release a failed deploy rolled back to.
+  returned: on failure after an automatic rollback
+  type: str
+services:
+  description: Per service of the project.
+  returned: when state is present or rolled_back
+  type: dict
+  sample:
+    api:
+      image: reg1:5000/outerloop/sample-app/api@sha256:5592baeaecd7124bd7979abff7448602e3c3aa884b58222253e7695785aa005e
+      digest: sha256:5592baeaecd7124bd7979abff7448602e3c3aa884b58222253e7695785aa005e
+      running_digest: sha256:5592baeaecd7124bd7979abff7448602e3c3aa884b58222253e7695785aa005e
+      before_digest: sha256:0b1e2f4a9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f
+      changed: true
+      health: healthy
+      containers:
+        - id: 3f2a9c1d0b8e
+          name: sample-app-api-1
+          status: running (healthy)
+  contains:
+    image:
+      description: The image the service is deployed with.
+      type: str
+    digest:
+      description: The digest the service runs after the task.
+      type: str
+    running_digest:
+      description: The digest the service's containers run, read from the engine (null when unknown).
+      type: str
+    before_digest:
+      description: The digest of the service before the task.
+      type: str
+    changed:
+      description: Whether the service's digest changes.
+      type: bool
+    health:
+      description:
+        - V(healthy), V(running) (no healthcheck), V(starting), V(unhealthy), V(missing) or the container state.
+      type: str
+    containers:
+      description: The service's containers, with C(id), C(name) and C(status).
+      type: list
+      elements: dict
+pulled:
+  description: The images pulled (in check mode, the images a real run would pull).
+  returned: when the release changes
+  type: list
+  elements: str
+smoke:
+  description: The results of the smoke checks, each with C(url), C(ok), C(status), C(attempts) and C(msg).
+  returned: always
+  type: list
+  elements: dict
+history:
+  description: The newest five entries of the project's deployment history on the host (see C(_deploy_history)).
+  returned: always
+  type: list
+  elements: dict
+logs:
+  description: The last O(logs_tail) lines of the logs of the failing containers, per container name.
+  returned: on failure of a deploy or rollback
+  type: dict
+lock_holder:
+  description: Who holds the deploy lock (pid, host, user, awx_job_id, since, release_id).
+  returned: when the lock was not free within O(lock_timeout)
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.outerloop.docker.plugins.module_utils._compose_deploy import run_module
+from ansible_collections.outerloop.docker.plugins.module_utils._deploy_history import DEFAULT_STATE_DIR
+from ansible_collections.outerloop.docker.plugins.module_utils._engine import ENGINE_ARG_SPEC
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "release": {"type": "dict"},
+            "project": {"type": "str"},
+            "project_dir": {"type": "path"},
+            "state_dir": {"type": "path", "default": DEFAULT_STATE_DIR},
+            "state": {"type": "str", "default": "present", "choices": ["present", "absent", "rolled_back"]},
+            "environment": {"type": "str"},
+            "env": {"type": "dict", "default": {}, "no_log": False},
+            "overrides": {"type": "dict", "default": {}},
+            "allow_unpinned": {"type": "list", "elements": "str", "default": []},
+            "wait_timeout": {"type": "int", "default": 180},
+            "smoke_checks": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "url": {"type": "str", "required": True},
+                    "status": {"type": "int", "default": 200},
+                    "contains": {"type": "str"},
+                    "timeout": {"type": "int", "default": 5},
+                    "retries": {"type": "int", "default": 5},
+                    "delay": {"type": "int", "default": 2},
+                },
+            },
+            "rollback_to": {"type": "str"},
+            "remove_volumes": {"type": "bool", "default": False},
+            "lock_timeout": {"type": "int", "default": 300},
+            "triggered_by": {
+                "type": "dict",
+                "options": {
+                    "user": {"type": "str"},
+                    "awx_job_id": {"type": "str"},
+                    "host": {"type": "str"},
+                },
+            },
+            "reason": {"type": "str"},
+            "logs_tail": {"type": "int", "default": 40},
+            **ENGINE_ARG_SPEC,
+        },
+        required_if=[
+            ("state", "present", ("release",)),
+            ("state", "absent", ("project",)),
+            ("state", "rolled_back", ("project",)),
+        ],
+        supports_check_mode=True,
+    )
+    run_module(module)
+
+
+if __name__ == "__main__":
+    main()
