@@ -72,11 +72,12 @@ def _name(reference: str) -> str | None:
 
 
 def image_digest(repo_digests, repository: str | None, config_image: str | None = None) -> str | None:
-    """The registry digest of a container's image in ``repository``.
+    """The registry digest of a container's image, preferably in ``repository``.
 
     ``repo_digests`` are the image's ``RepoDigests`` (``REGISTRY/REPOSITORY@sha256:...``, one per
-    repository the image was pushed to or pulled from). Without a repository, the repository the
-    container was created from (``config_image``) is used; with neither, a single entry is taken.
+    repository the image was pushed to or pulled from). The entry of ``repository`` wins (without one,
+    of the repository the container was created from, ``config_image``); else the digest the container
+    was created from when it names one; else the only entry. None when nothing tells.
     """
     entries = [entry for entry in repo_digests or [] if isinstance(entry, str) and "@" in entry]
     wanted = _name(repository) if repository else None
@@ -87,9 +88,9 @@ def image_digest(repo_digests, repository: str | None, config_image: str | None 
             name, _sep, digest = entry.partition("@")
             if _name(name) == wanted:
                 return digest
-    if config_image and "@" in config_image and (wanted is None or _name(config_image) == wanted):
+    if config_image and "@" in config_image:
         return config_image.rpartition("@")[2]
-    if wanted is None and len(entries) == 1:
+    if len(entries) == 1:
         return entries[0].partition("@")[2]
     return None
 
