@@ -282,10 +282,7 @@ def run_module(module) -> None:
     except (InfoError, ReleaseError) as exc:
         module.fail_json(msg=str(exc))
     except HistoryError as exc:
-        module.fail_json(
-            msg=f"cannot read the deployment history on host {host}: {exc}. Check state_dir "
-            f"({module.params['state_dir']}): it must be the state_dir the deploy wrote to."
-        )
+        module.fail_json(msg=f"cannot read the deployment history on host {host}: {exc}")
     except EngineError as exc:
         module.fail_json(msg=f"cannot list the containers of the project on host {host}: {exc}")
     module.exit_json(changed=False, deployment=deployment)
