@@ -1034,9 +1034,16 @@ def run_module(module) -> None:
     try:
         if params["state"] == "present":
             compose_file = params["compose_file"]
-            compose_text = read_text(compose_file)
-            if compose_text is None:
-                raise ReleaseError(f"compose_file {compose_file} does not exist")
+            if compose_file:
+                compose_text = read_text(compose_file)
+                if compose_text is None:
+                    raise ReleaseError(f"compose_file {compose_file} does not exist")
+            else:
+                compose_text = params["compose_content"]
+                if not params["compose_name"]:
+                    raise ReleaseError(
+                        "compose_name is required with compose_content: the file's path in the repository"
+                    )
             manifest = build_manifest(
                 application=params["application"],
                 version=params["version"],
@@ -1048,7 +1055,7 @@ def run_module(module) -> None:
                 created=params["created"],
                 tests=params["tests"],
                 services=params["services"],
-                compose_file=params["compose_name"] or os.path.basename(compose_file),
+                compose_file=params["compose_name"] or os.path.basename(compose_file or ""),
                 compose_content=compose_text,
             )
             plan = plan_manifest_file(path, manifest, force=params["force"])

@@ -120,13 +120,19 @@ options:
     description:
       - The compose file of the commit, read from the host the module runs on. Its text is stored in the
         manifest as it is.
-      - Required with O(state=present).
+      - With O(state=present), either this or O(compose_content) is required.
     type: path
+  compose_content:
+    description:
+      - The text of the compose file of the commit, instead of O(compose_file); for example what
+        M(outerloop.docker.git_source) read from the commit.
+      - O(compose_name) is then required.
+    type: str
   compose_name:
     description:
       - The compose file's path inside the repository, stored as C(compose.file) of the manifest, for example
         V(deploy/compose.yaml).
-      - Defaults to the file name of O(compose_file).
+      - Defaults to the file name of O(compose_file); required with O(compose_content).
     type: str
   force:
     description:
@@ -322,7 +328,6 @@ _PRESENT_REQUIRES = (
     "created",
     "tests",
     "services",
-    "compose_file",
 )
 
 
@@ -342,11 +347,16 @@ def main():
             "tests": {"type": "dict"},
             "services": {"type": "dict"},
             "compose_file": {"type": "path"},
+            "compose_content": {"type": "str"},
             "compose_name": {"type": "str"},
             "force": {"type": "bool", "default": False},
             "render_compose": {"type": "path"},
         },
-        required_if=[("state", "present", _PRESENT_REQUIRES)],
+        required_if=[
+            ("state", "present", _PRESENT_REQUIRES),
+            ("state", "present", ("compose_file", "compose_content"), True),
+        ],
+        mutually_exclusive=[("compose_file", "compose_content")],
         supports_check_mode=True,
     )
     run_module(module)

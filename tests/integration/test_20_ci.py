@@ -187,7 +187,7 @@ def test_failing_functional_test_stops_before_anything_is_pushed(first, repo):
 @pytest.mark.parametrize(
     ("patch", "extra", "messages"),
     [
-        (11, {"ci_source_ref": "no-such-branch"}, ["ci_source_ref 'no-such-branch' is not a commit"]),
+        (11, {"ci_source_ref": "no-such-branch"}, ["ci_source_ref: 'no-such-branch' is not a commit"]),
         (12, {"ci_version": "1.0"}, ["ci_version '1.0' on build1: is not a SemVer 2.0 version"]),
         (13, {"ci_registry": "reg9.invalid:5000"}, ["reg9.invalid:5000"]),
         (

@@ -156,3 +156,20 @@ def test_missing_inputs_and_files(capsys, workdir):
     assert result["msg"] == f"compose_file {workdir / 'nope.yaml'} does not exist"
     result = run(capsys, {"path": str(workdir / "r.json"), "state": "validated"})
     assert result["msg"] == f"release manifest {workdir / 'r.json'} does not exist"
+
+
+def test_compose_text_given_instead_of_a_file(capsys, workdir):
+    text = (workdir / "compose.yaml").read_text()
+    given = args(workdir, compose_content=text, compose_name="deploy/compose.yaml")
+    del given["compose_file"]
+    result = run(capsys, given)
+    assert result.get("msg") is None
+    assert result["changed"] is True
+    assert result["manifest"]["compose"]["file"] == "deploy/compose.yaml"
+    assert result["manifest"]["compose"]["content"] == text
+    result = run(capsys, dict(given, compose_name=None))
+    assert result["msg"] == "compose_name is required with compose_content: the file's path in the repository"
+    given = args(workdir)
+    del given["compose_file"]
+    result = run(capsys, given)
+    assert "any of the following are missing: compose_file, compose_content" in result["msg"]
