@@ -198,7 +198,7 @@ def test_history_limit_zero_returns_none():
 
 class FakeClient:
     def __init__(self, containers):
-        self.containers_ = {c["Id"]: c for c, _ in containers}
+        self.inspected = {c["Id"]: c for c, _digests in containers}
         self.images = {c["Image"]: {"RepoDigests": d} for c, d in containers}
         self.filters = None
 
@@ -208,12 +208,12 @@ class FakeClient:
         project = self.filters["label"].partition("=")[2]
         return [
             {"Id": cid}
-            for cid, c in self.containers_.items()
+            for cid, c in self.inspected.items()
             if c["Config"]["Labels"]["com.docker.compose.project"] == project
         ]
 
     def inspect_container(self, cid):
-        return self.containers_[cid]
+        return self.inspected[cid]
 
     def inspect_image(self, image_id):
         return self.images[image_id]
