@@ -22,9 +22,9 @@ import socket
 import tempfile
 import time
 import urllib.error
-import urllib.request
 
 from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.urls import open_url
 from ansible_collections.outerloop.docker.plugins.module_utils import _deploy_history as history
 from ansible_collections.outerloop.docker.plugins.module_utils._engine import (
     EngineError,
@@ -821,8 +821,9 @@ def run_smoke_check(spec: dict) -> dict:
     for attempt in range(1, int(spec["retries"]) + 1):
         attempts = attempt
         try:
-            request = urllib.request.Request(spec["url"], headers={"User-Agent": "outerloop.docker.compose_deploy"})
-            with urllib.request.urlopen(request, timeout=spec["timeout"]) as response:
+            with open_url(
+                spec["url"], timeout=spec["timeout"], http_agent="outerloop.docker.compose_deploy", use_proxy=False
+            ) as response:
                 status, body = response.status, response.read(1 << 20).decode("utf-8", "replace")
         except urllib.error.HTTPError as exc:
             status, body = exc.code, exc.read(1 << 20).decode("utf-8", "replace")

@@ -189,7 +189,7 @@ attributes:
     details:
       - Check mode takes no lock, pulls nothing and writes nothing; it validates the release, checks the compose
         files with C(docker compose config) in a private temporary directory, and reports the images a real run
-        would pull (RV(pulled)) and RV(changed) computed as a real run does.
+        would pull (RV(pulled)) and C(changed) computed as a real run does.
   diff_mode:
     support: full
     description:
@@ -199,7 +199,7 @@ attributes:
     description:
       - When the release is the current one in the history with the same digests, the same O(overrides) and
         O(env), and every service's containers run the release's image and are healthy, nothing is pulled or
-        recreated and RV(changed=false).
+        recreated and C(changed=false).
 requirements:
   - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) and PyYAML (C(python3-yaml)) on the
     Docker host
