@@ -186,7 +186,8 @@ def refuse_unpromoted(manifest: dict, required: str, target: str | None, problem
         f"{required} (checked in the registry from host {host}): "
         + "; ".join(problems)
         + f". Deploy it to {required} first: ansible-playbook outerloop.docker.deploy -i inventories/{required} "
-        f"-e release=<the manifest file of {manifest['release_id']}>; a successful deploy there records the tags."
+        f"-e outerloop_release_path=<the manifest file of {manifest['release_id']}>; a successful deploy there records "
+        "the tags."
     )
 
 
