@@ -28,6 +28,7 @@ from ansible.module_utils.urls import open_url
 from ansible_collections.outerloop.docker.plugins.module_utils import _deploy_history as history
 from ansible_collections.outerloop.docker.plugins.module_utils._engine import (
     EngineError,
+    docker_host_of,
     engine_session,
     require_sdk,
 )
@@ -309,7 +310,7 @@ class Compose:
             self.args += ["--env-file", os.path.join(directory, ".env")]
 
     def run(self, *args, check=True):
-        env = {"COMPOSE_PROJECT_NAME": self.project}
+        env = {"COMPOSE_PROJECT_NAME": self.project, "DOCKER_HOST": docker_host_of(self.module.params)}
         rc, out, err = self.module.run_command(self.args + list(args), environ_update=env)
         if check and rc != 0:
             raise DeployError(

@@ -173,8 +173,7 @@ options:
   docker_host:
     description:
       - The Docker Engine to use, for example V(unix:///var/run/docker.sock). Defaults to E(DOCKER_HOST), then
-        the local socket. C(docker compose) uses the same engine through E(DOCKER_HOST) of the module's
-        environment.
+        the local socket. C(docker compose) is run with the same engine as its E(DOCKER_HOST).
     type: str
   timeout:
     description:
