@@ -48,8 +48,8 @@ def names(requirements_text):
 
 
 @pytest.fixture(scope="module")
-def ee(tmp_path_factory):
-    """The EE definition's directory (a copy with a freshly built collection) and its build context."""
+def context(tmp_path_factory):
+    """The build context ansible-builder makes from a copy of the EE definition and a fresh tarball."""
     base = tmp_path_factory.mktemp("ee")
     src = base / "src"
     src.mkdir()
@@ -57,18 +57,18 @@ def ee(tmp_path_factory):
         shutil.copy(ROOT / name, src / name)
     # The tarball that scripts/install-collection.sh makes in build/, built from this tree.
     run(tool("ansible-galaxy"), "collection", "build", "--force", "--output-path", src / "build", ROOT)
-    context = base / "context"
+    built = base / "context"
     run(
         tool("ansible-builder"),
         "create",
         "--file",
         src / "execution-environment.yml",
         "--context",
-        context,
+        built,
         "--output-filename",
         "Containerfile",
     )
-    return src, context
+    return built
 
 
 def test_definition_is_version_3_on_a_public_rpm_base():
@@ -85,8 +85,7 @@ def test_ansible_core_range_matches_the_controller_requirements():
     assert [definition["dependencies"]["ansible_core"]["package_pip"]] == wanted
 
 
-def test_containerfile_installs_ansible_the_collection_and_the_requirements(ee):
-    _, context = ee
+def test_containerfile_installs_ansible_the_collection_and_the_requirements(context):
     containerfile = (context / "Containerfile").read_text()
     assert 'ARG EE_BASE_IMAGE="quay.io/centos/centos:stream9"' in containerfile
     assert 'ARG PYCMD="/usr/bin/python3.11"' in containerfile
@@ -101,8 +100,7 @@ def test_containerfile_installs_ansible_the_collection_and_the_requirements(ee):
     assert "LABEL ansible-execution-environment=true" in containerfile
 
 
-def test_context_carries_this_collection_as_built(ee):
-    _, context = ee
+def test_context_carries_this_collection_as_built(context):
     requirements = yaml.safe_load((context / "_build" / "requirements.yml").read_text())
     assert requirements == {"collections": [{"name": f"collections/{TARBALL}", "type": "file"}]}
     tarball = context / "_build" / "collections" / TARBALL
@@ -116,8 +114,7 @@ def test_context_carries_this_collection_as_built(ee):
     assert not any(m.startswith((".lab/", ".venv/", "build/")) for m in members)
 
 
-def test_context_requirements_are_the_controllers(ee):
-    _, context = ee
+def test_context_requirements_are_the_controllers(context):
     pip = (context / "_build" / "requirements.txt").read_text()
     assert pip == (ROOT / "requirements.txt").read_text()
     assert {"docker", "paramiko", "pyyaml", "jmespath", "ansible-core"} <= names(pip)
@@ -126,9 +123,8 @@ def test_context_requirements_are_the_controllers(ee):
     assert re.search(r"^openssh-clients \[platform:rpm\]", bindep, re.M)
 
 
-def test_galaxy_and_builder_stages_replayed_offline(ee, tmp_path):
+def test_galaxy_and_builder_stages_replayed_offline(context, tmp_path):
     """What the image ends up with: the collection's playbooks and the merged requirements."""
-    _, context = ee
     build = context / "_build"
     collections = tmp_path / "collections"
     # The galaxy stage: WORKDIR /build (= _build), the same command.
