@@ -12,7 +12,7 @@ short_description: Resolve a Git ref to one commit, check it, read files of it a
 version_added: 0.1.0
 description:
   - The source step of a pipeline in one task, on the host that has the repository (usually the
-    controller, with C(delegate_to: localhost)): resolves O(ref) to the full commit SHA, refuses a
+    controller, delegated to C(localhost)), resolves O(ref) to the full commit SHA, refuses a
     working tree with uncommitted changes, reads the commit's time, subject and position in history
     (C(git rev-list --count), a build number that is the same for the same commit), returns the text of
     O(read_files) as they are in the commit, and writes the commit's tree as a tar archive.
@@ -64,12 +64,20 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Resolves and reads as in a real run; a clone, a fetch and the archive are reported, not made.
+    description:
+      - Can run in check mode and report what a real run would change.
+    details:
+      - Resolves and reads as in a real run; a clone, a fetch and the archive are reported, not made.
   diff_mode:
     support: none
+    description:
+      - Returns no diff.
   idempotent:
     support: full
-    details: The same commit gives the same results; the archive of a commit is written once.
+    description:
+      - A second run with the same options changes nothing.
+    details:
+      - The same commit gives the same results; the archive of a commit is written once.
 notes:
   - Nothing that is returned holds credentials, but a URL with a password in it would be stored in the clone's
     configuration. Use SSH keys or a credential helper.

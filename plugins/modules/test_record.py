@@ -75,14 +75,21 @@ options:
 attributes:
   check_mode:
     support: full
-    details: With O(state=present), reports what it would write and writes nothing.
+    description:
+      - Can run in check mode and report what a real run would change.
+    details:
+      - With O(state=present), reports what it would write and writes nothing.
   diff_mode:
     support: none
+    description:
+      - Returns no diff.
   idempotent:
     support: partial
-    details: >-
-      O(state=query) changes nothing. O(state=present) records a run, so it reports a change each time it
-      writes, like a log; the finishing time makes every record new.
+    description:
+      - O(state=query) changes nothing; O(state=present) is not idempotent.
+    details:
+      - O(state=present) records a run, so it reports a change each time it writes, like a log; the finishing
+        time makes every record new.
 seealso:
   - module: outerloop.docker.image_test
   - module: outerloop.docker.image_publish

@@ -1,0 +1,201 @@
+"""The CD half on the lab: releases made by ci.yml deployed to qa, promoted to staging and production.
+
+Each environment is its own inventory (inventories/qa, staging, production), run as a user would:
+ansible-playbook -i inventories/ENV outerloop.docker.deploy|promote|rollback|status. The assertions
+look at real state: what the api answers on each host's published port, which digests the
+containers run (docker inspect on the host), the hosts' deployment history.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from ansible_collections.outerloop.docker.plugins.module_utils._release import manifest_digest
+
+from .conftest import ROOT, VENV_BIN, ansible_env, on_host, playbook
+from .test_20_ci import git
+
+OUT = ROOT / "tests" / "output" / "cd"
+RELEASES = OUT / "releases"
+MINOR = int(time.time()) % 100_000_000
+ADDRESSES = {"qa1": "172.29.77.21", "staging1": "172.29.77.31", "prod1": "172.29.77.41", "prod2": "172.29.77.42"}
+ENVIRONMENTS = {"qa": ["qa1"], "staging": ["staging1"], "production": ["prod1", "prod2"]}
+# A bug that CI cannot see: the new api only knows the environments "dev" and "ci", so its
+# /healthz fails wherever APP_ENVIRONMENT names another one (every inventory sets it).
+BROKEN_FROM = "            if store.ping(timeout=2.0):"
+BROKEN_TO = '            if store.ping(timeout=2.0) and os.environ.get("APP_ENVIRONMENT", "dev") in ("dev", "ci"):'
+
+
+def version(patch: int) -> str:
+    return f"2.{MINOR}.{patch}"
+
+
+def manifest_path(patch: int) -> Path:
+    return RELEASES / f"sample-app-{version(patch)}.json"
+
+
+def release(patch: int) -> dict:
+    return json.loads(manifest_path(patch).read_text())
+
+
+def deploy(env: str, patch_or_path, playbook_name: str = "deploy", *extra: str):
+    path = patch_or_path if isinstance(patch_or_path, Path) else manifest_path(patch_or_path)
+    return playbook(f"outerloop.docker.{playbook_name}", "-e", f"outerloop_release_path={path}", *extra,
+                    inventory=f"inventories/{env}")  # fmt: skip
+
+
+def served_version(host: str) -> str | None:
+    try:
+        with urllib.request.urlopen(f"http://{ADDRESSES[host]}:8080/version", timeout=5) as resp:
+            return json.load(resp)["version"]
+    except OSError:
+        return None
+
+
+def running_digests(host: str) -> dict[str, set[str]]:
+    """Service -> the repository digests of the images its containers run, from docker on the host."""
+    ids = on_host(host, "docker", "ps", "-q", "--filter", "label=com.docker.compose.project=sample-app").stdout.split()
+    digests: dict[str, set[str]] = {}
+    for cid in ids:
+        info = json.loads(on_host(host, "docker", "inspect", cid, check=True).stdout)[0]
+        image = json.loads(on_host(host, "docker", "image", "inspect", info["Image"], check=True).stdout)[0]
+        service = info["Config"]["Labels"]["com.docker.compose.service"]
+        digests.setdefault(service, set()).update(d.split("@", 1)[1] for d in image["RepoDigests"])
+    return digests
+
+
+def runs_release(host: str, patch: int) -> bool:
+    services = release(patch)["services"]
+    running = running_digests(host)
+    return set(running) == set(services) and all(s["digest"] in running[n] for n, s in services.items())
+
+
+def container_ids(host: str) -> list[str]:
+    return sorted(
+        on_host(host, "docker", "ps", "-q", "--filter", "label=com.docker.compose.project=sample-app").stdout.split()
+    )
+
+
+def history(host: str) -> list[dict]:
+    return json.loads(on_host(host, "cat", "/var/lib/outerloop/deployments/sample-app/history.json", check=True).stdout)
+
+
+@pytest.fixture(scope="module")
+def releases(fresh_lab):
+    """Three releases of the sample application made by ci.yml: two good ones and one with the bug."""
+    if on_host("build1", "systemctl", "is-active", "docker").stdout.strip() != "active":
+        run = playbook("outerloop.docker.provision")
+        assert run.rc == 0, run.out[-3000:]
+    seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"))
+    assert seed.rc == 0, seed.out[-3000:]
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
+    repo = OUT / "sample-app"
+    shutil.copytree(ROOT / "examples" / "sample-app", repo, ignore=shutil.ignore_patterns("__pycache__"))
+    git(repo, "init", "-q", "-b", "main")
+    for patch in range(3):
+        if patch == 1:
+            (repo / "README.md").write_text((repo / "README.md").read_text() + "\nA second release.\n")
+        if patch == 2:
+            app = repo / "api" / "app.py"
+            assert BROKEN_FROM in app.read_text()
+            app.write_text(app.read_text().replace(BROKEN_FROM, BROKEN_TO))
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", f"release {patch}")
+        run = playbook("outerloop.docker.ci", "-e", f"@{ROOT}/examples/ci-sample-app.yml", "-e",
+                       json.dumps({"ci_source_repo": str(repo), "ci_version": version(patch),
+                                   "ci_release_dir": str(RELEASES)}))  # fmt: skip
+        assert run.rc == 0, run.out[-3000:]
+    return [release(p) for p in range(3)]
+
+
+@pytest.fixture(scope="module")
+def promoted(releases):
+    """Release 0 through qa, staging and production, as the outer loop does."""
+    runs = {"qa": deploy("qa", 0), "staging": deploy("staging", 0, "promote"),
+            "production": deploy("production", 0, "promote")}  # fmt: skip
+    return runs
+
+
+def test_a_release_goes_through_every_environment_with_its_exact_digests(promoted):
+    for env, run in promoted.items():
+        assert run.rc == 0, f"{env}: {run.out[-4000:]}"
+    for hosts in ENVIRONMENTS.values():
+        for host in hosts:
+            assert served_version(host) == version(0), host
+            assert runs_release(host, 0), (host, running_digests(host))
+    assert "prod1 | sample-app-" in promoted["production"].out and "prod2 | sample-app-" in promoted["production"].out
+
+
+def test_the_same_release_again_changes_nothing(promoted):
+    before = container_ids("qa1")
+    run = deploy("qa", 0)
+    assert run.rc == 0, run.out[-3000:]
+    assert run.changed()["qa1"] == 0, run.out[-3000:]
+    assert container_ids("qa1") == before
+
+
+def test_production_refuses_a_release_not_yet_successful_in_staging(promoted):
+    run = deploy("production", 1, "promote")
+    assert run.rc != 0
+    assert "has not passed staging" in run.out, run.out[-3000:]
+    assert "inventories/staging" in run.out
+    assert all(runs_release(h, 0) for h in ENVIRONMENTS["production"])
+
+
+def test_a_manifest_edited_to_point_at_another_digest_is_refused(promoted):
+    forged = release(0)
+    api, other = forged["services"]["api"], release(1)["services"]["api"]
+    api["digest"], api["image"] = other["digest"], other["image"]
+    forged.pop("digest", None)
+    forged["digest"] = manifest_digest(forged)
+    path = OUT / "forged.json"
+    path.write_text(json.dumps(forged, indent=2))
+    run = deploy("qa", path)
+    assert run.rc != 0
+    assert "does not match what CI published" in run.out, run.out[-3000:]
+    assert runs_release("qa1", 0)
+
+
+def test_an_unhealthy_release_rolls_back_by_itself(promoted):
+    run = deploy("qa", 2)
+    assert run.rc != 0
+    assert "rolled back" in run.out.lower(), run.out[-4000:]
+    assert served_version("qa1") == version(0)
+    assert runs_release("qa1", 0)
+    entries = history("qa1")
+    broken = [e for e in entries if e["version"] == version(2)]
+    assert broken and broken[-1]["result"] == "rolled_back", entries[-3:]
+    assert entries[-1]["release_id"] == release(0)["release_id"] and entries[-1]["result"] == "succeeded"
+
+
+def test_two_deploys_at_once_leave_one_consistent_release(promoted):
+    deploy("staging", 0, "promote")  # staging stays at release 0 for the next tests
+    cmd = [str(VENV_BIN / "ansible-playbook"), "-i", "inventories/qa", "outerloop.docker.deploy",
+           "-e", f"outerloop_release_path={manifest_path(1)}"]  # fmt: skip
+    procs = [subprocess.Popen(cmd, cwd=ROOT, env=ansible_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True) for run_no in range(2)]  # fmt: skip
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    codes = [p.returncode for p in procs]
+    assert 0 in codes, outs
+    for code, out in zip(codes, outs, strict=True):
+        if code != 0:
+            assert "lock" in out.lower(), out[-3000:]
+    assert served_version("qa1") == version(1)
+    assert runs_release("qa1", 1)
+
+
+def test_rollback_and_status_playbooks(promoted):
+    run = playbook("outerloop.docker.rollback", "-e", "deploy_project=sample-app", inventory="inventories/qa")
+    assert run.rc == 0, run.out[-3000:]
+    assert served_version("qa1") == version(0)
+    status = playbook("outerloop.docker.status", "-e", "deploy_project=sample-app",
+                      "-e", f"outerloop_release_path={manifest_path(0)}", inventory="inventories/qa")  # fmt: skip
+    assert status.rc == 0, status.out[-3000:]
+    assert f"qa1 | {release(0)['release_id']} | healthy | in sync" in status.out, status.out[-3000:]
