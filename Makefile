@@ -4,11 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PLAYBOOK := $(VENV)/bin/ansible-playbook -i inventories/lab
 
-.PHONY: demo test bootstrap lab-up lab-down lab-status provision smoke ci lint sanity unit integration bench clean bench-ci
+.PHONY: cd demo test bootstrap lab-up lab-down lab-status provision smoke ci lint sanity unit integration bench clean bench-ci
 
-## The main job: lab up, provision every host and the registry, push/pull through the registry,
-## then the CI half for the sample application: build, test, publish, release manifest.
-demo: bootstrap lab-up provision smoke ci
+## The main job, the whole outer loop: lab up, provision every host and the registry, push/pull
+## through the registry, the CI half for the sample application (build, test, publish, release
+## manifest), then the CD half: qa, staging, production, status, and a broken release rolled back.
+demo: bootstrap lab-up provision smoke ci cd
 
 ## Everything CI runs: lint, sanity, unit and integration tests against the lab.
 test:
@@ -43,6 +44,11 @@ ci: bootstrap
 	$(PLAYBOOK) outerloop.docker.ci -e @examples/ci-sample-app.yml -e ci_source_repo=$$repo -e ci_version=$$version \
 	  -e ci_release_dir=$(CURDIR)/.lab/releases && \
 	echo "release manifest: .lab/releases/sample-app-$$version.json" && cat .lab/releases/sample-app-$$version.json
+
+# The CD half of the demo (after ci): scripts/demo-cd.sh.
+cd: bootstrap
+	bash scripts/install-collection.sh >/dev/null
+	bash scripts/demo-cd.sh
 
 lint: bootstrap
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The CD half of the demo on the lab, after `make ci`: the sample application's newest release to
+# qa, promoted to staging and production, the status of every environment; then a release with a
+# bug only an environment shows (its api refuses APP_ENVIRONMENT=qa) goes to qa and rolls back.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+playbook=(.venv/bin/ansible-playbook)
+repo=$(bash scripts/sample-repo.sh)
+version=1.0.$(git -C "$repo" rev-list --count HEAD)
+release=$PWD/.lab/releases/sample-app-$version.json
+[ -f "$release" ] || { echo "no release $release: run make ci first" >&2; exit 1; }
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+step "deploy $version to qa"
+"${playbook[@]}" -i inventories/qa outerloop.docker.deploy -e outerloop_release_path="$release"
+step "promote $version to staging"
+"${playbook[@]}" -i inventories/staging outerloop.docker.promote -e outerloop_release_path="$release"
+step "promote $version to production, one host at a time"
+"${playbook[@]}" -i inventories/production outerloop.docker.promote -e outerloop_release_path="$release"
+
+# The broken release: a branch of the sample repository, built and published by the same CI.
+git -C "$repo" checkout -q -B broken main
+sed -i 's/            if store.ping(timeout=2.0):/            if store.ping(timeout=2.0) and os.environ.get("APP_ENVIRONMENT", "dev") in ("dev", "ci"):/' \
+  "$repo/api/app.py"
+# Dated like main's commit, so that the same main always gives the same broken commit (and version).
+when=$(git -C "$repo" log -1 --format=%cI main)
+GIT_AUTHOR_DATE=$when GIT_COMMITTER_DATE=$when git -C "$repo" -c user.name="outerloop demo" \
+  -c user.email=demo@outerloop.invalid commit -q -am "api: only known environments are healthy (forgets qa)"
+broken=$version-broken.$(git -C "$repo" rev-list --count broken)
+git -C "$repo" checkout -q main
+step "CI of the broken commit as $broken (CI cannot see the bug: it sets no APP_ENVIRONMENT)"
+"${playbook[@]}" -i inventories/lab outerloop.docker.ci -e @examples/ci-sample-app.yml -e ci_source_repo="$repo" \
+  -e ci_source_ref=broken -e ci_version="$broken" -e ci_release_dir="$PWD/.lab/releases" >/dev/null
+step "deploy $broken to qa: unhealthy there, rolled back automatically"
+if "${playbook[@]}" -i inventories/qa outerloop.docker.deploy \
+     -e outerloop_release_path="$PWD/.lab/releases/sample-app-$broken.json" > .lab/broken-deploy.log 2>&1; then
+  echo "the broken release deployed: that is a bug of the demo" >&2; exit 1
+fi
+grep -E "msg: |rolled back|unhealthy" .lab/broken-deploy.log | head -8 || true
+echo "(whole output: .lab/broken-deploy.log)"
+
+for env in qa staging production; do
+  step "status of $env"
+  "${playbook[@]}" -i inventories/$env outerloop.docker.status -e outerloop_release_path="$release" \
+    | sed -n '/Show the environment as a table/,/^$/p' | grep -E "^\s+- " || true
+done
