@@ -262,7 +262,9 @@ deployment:
       sample: {"against": "release", "release_id": "sample-app-1.4.0-b42-3f2a9c1d0b8e", "in_sync": false,
                "changed": ["api"], "missing": [], "extra": []}
     history:
-      description: The newest O(history_limit) entries of the deployment history, newest first, as the deploy wrote them.
+      description: >-
+        The newest O(history_limit) entries of the deployment history, newest first, as the deploy wrote
+        them.
       type: list
       elements: dict
 """
