@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -107,6 +108,27 @@ def fresh_lab():
     subprocess.run([sys.executable, str(ROOT / "tests" / "lab" / "lab.py"), "reset"], check=True, timeout=600)
     subprocess.run([str(ROOT / "scripts" / "install-collection.sh")], check=True, capture_output=True, timeout=300)
     return LAB_HOSTS
+
+
+@pytest.fixture(scope="session")
+def provisioned_lab(fresh_lab):
+    """Provisioned hosts (provisioning when no earlier test file has) and the build host's base image."""
+    if on_host("build1", "systemctl", "is-active", "docker").stdout.strip() != "active":
+        run = playbook("outerloop.docker.provision")
+        assert run.rc == 0, run.out[-3000:]
+    seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"))
+    assert seed.rc == 0, seed.out[-3000:]
+    return fresh_lab
+
+
+def sample_repo(path: Path, git) -> Path:
+    """The sample application in a Git repository of its own at path, one commit, as the pipeline expects."""
+    shutil.rmtree(path, ignore_errors=True)
+    shutil.copytree(ROOT / "examples" / "sample-app", path, ignore=shutil.ignore_patterns("__pycache__"))
+    git(path, "init", "-q", "-b", "main")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "sample-app")
+    return path
 
 
 def start_extra_host(name: str, addr: str) -> Path:

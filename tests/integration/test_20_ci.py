@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, VENV_BIN, ansible_env, on_host, playbook
+from .conftest import ROOT, VENV_BIN, ansible_env, on_host, playbook, sample_repo
 
 REGISTRY = "reg1:5000"
 PREFIX = "outerloop/sample-app"
@@ -82,13 +82,7 @@ def manifest(ver: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lab_ready(fresh_lab):
-    """Provisioned hosts (provisioning when an earlier test file has not) and the seeded base image."""
-    if on_host("build1", "systemctl", "is-active", "docker").stdout.strip() != "active":
-        run = playbook("outerloop.docker.provision")
-        assert run.rc == 0, run.out[-3000:]
-    seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"))
-    assert seed.rc == 0, seed.out[-3000:]
+def lab_ready(provisioned_lab):
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
 
@@ -96,12 +90,7 @@ def lab_ready(fresh_lab):
 @pytest.fixture(scope="module")
 def repo(lab_ready):
     """The sample application in a Git repository of its own, as the pipeline expects."""
-    path = OUT / "sample-app"
-    shutil.copytree(ROOT / "examples" / "sample-app", path, ignore=shutil.ignore_patterns("__pycache__"))
-    git(path, "init", "-q", "-b", "main")
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "sample-app")
-    return path
+    return sample_repo(OUT / "sample-app", git)
 
 
 @pytest.fixture(scope="module")

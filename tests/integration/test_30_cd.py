@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils._release import manifest_digest
 
-from .conftest import ROOT, VENV_BIN, ansible_env, on_host, playbook
+from .conftest import ROOT, VENV_BIN, ansible_env, on_host, playbook, sample_repo
 from .test_20_ci import git
 
 OUT = ROOT / "tests" / "output" / "cd"
@@ -87,18 +87,11 @@ def history(host: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def releases(fresh_lab):
+def releases(provisioned_lab):
     """Three releases of the sample application made by ci.yml: two good ones and one with the bug."""
-    if on_host("build1", "systemctl", "is-active", "docker").stdout.strip() != "active":
-        run = playbook("outerloop.docker.provision")
-        assert run.rc == 0, run.out[-3000:]
-    seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"))
-    assert seed.rc == 0, seed.out[-3000:]
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
-    repo = OUT / "sample-app"
-    shutil.copytree(ROOT / "examples" / "sample-app", repo, ignore=shutil.ignore_patterns("__pycache__"))
-    git(repo, "init", "-q", "-b", "main")
+    repo = sample_repo(OUT / "sample-app", git)
     for patch in range(3):
         if patch == 1:
             (repo / "README.md").write_text((repo / "README.md").read_text() + "\nA second release.\n")
@@ -106,8 +99,8 @@ def releases(fresh_lab):
             app = repo / "api" / "app.py"
             assert BROKEN_FROM in app.read_text()
             app.write_text(app.read_text().replace(BROKEN_FROM, BROKEN_TO))
-        git(repo, "add", "-A")
-        git(repo, "commit", "-q", "-m", f"release {patch}")
+        if patch > 0:
+            git(repo, "commit", "-q", "-am", f"release {patch}")
         run = playbook("outerloop.docker.ci", "-e", f"@{ROOT}/examples/ci-sample-app.yml", "-e",
                        json.dumps({"ci_source_repo": str(repo), "ci_version": version(patch),
                                    "ci_release_dir": str(RELEASES)}))  # fmt: skip

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import ROOT, VENV_BIN, on_host, playbook
+from .conftest import ROOT, VENV_BIN, on_host, sample_repo
 from .test_20_ci import git
 
 OUT = ROOT / "tests" / "output" / "awx"
@@ -47,13 +47,8 @@ def run_job(pdd: Path, playbook_file: str, ident: str, inventory: Path, extravar
 
 
 @pytest.fixture(scope="module")
-def pdd(fresh_lab):
+def pdd(provisioned_lab):
     """A private data directory: wrapper project, the collection from its tarball, env files."""
-    if on_host("build1", "systemctl", "is-active", "docker").stdout.strip() != "active":
-        run = playbook("outerloop.docker.provision")
-        assert run.rc == 0, run.out[-3000:]
-    seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"))
-    assert seed.rc == 0, seed.out[-3000:]
     shutil.rmtree(OUT, ignore_errors=True)
     path = OUT / "run"
     (path / "project").mkdir(parents=True)
@@ -67,11 +62,7 @@ def pdd(fresh_lab):
             f"---\n- ansible.builtin.import_playbook: outerloop.docker.{name}\n"
         )
     (path / "env" / "envvars").write_text(yaml.safe_dump({"ANSIBLE_COLLECTIONS_PATH": str(path / "collections")}))
-    repo = OUT / "sample-app"
-    shutil.copytree(ROOT / "examples" / "sample-app", repo, ignore=shutil.ignore_patterns("__pycache__"))
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "sample-app for the AWX test")
+    sample_repo(OUT / "sample-app", git)
     return path
 
 
