@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils._release import manifest_digest
 
-from .conftest import ROOT, VENV_BIN, ansible_env, on_host, playbook, sample_repo
+from .conftest import ROOT, VENV_BIN, adhoc, ansible_env, on_host, playbook, sample_repo
 from .test_20_ci import git
 
 OUT = ROOT / "tests" / "output" / "cd"
@@ -184,11 +184,46 @@ def test_two_deploys_at_once_leave_one_consistent_release(promoted):
     assert runs_release("qa1", 1)
 
 
+def test_production_goes_host_by_host_and_stops_at_the_first_failing_host(promoted):
+    """Release 1 (in qa since the test before) reaches staging, then production, where prod2's smoke
+    check fails: prod1 keeps release 1, prod2 rolls back to release 0, the run says so."""
+    assert deploy("staging", 1, "promote").rc == 0
+    checks = [{"url": "http://127.0.0.1:8080/version", "status": 200,
+               "contains": "{{ 'no such text' if inventory_hostname == 'prod2' else '\"version\"' }}"}]  # fmt: skip
+    run = deploy("production", 1, "promote", "-e", json.dumps({"deploy_smoke_checks": checks}))
+    assert run.rc != 0
+    assert served_version("prod1") == version(1) and runs_release("prod1", 1)
+    assert served_version("prod2") == version(0) and runs_release("prod2", 0)
+    ids = release(1)["release_id"], release(0)["release_id"]
+    assert f"Now: prod1 runs {ids[0]}; prod2 runs {ids[1]}." in " ".join(run.out.split()), run.out[-3000:]
+    # No promotion proof for production: the run stopped before the play that records it.
+    assert "Record in the registry that the release succeeded in production" not in run.out
+
+
+def test_check_mode_shows_the_digests_that_would_change_and_changes_nothing(promoted):
+    before = container_ids("qa1")
+    run = deploy("qa", 0, "deploy", "--check", "--diff")
+    assert run.rc == 0, run.out[-3000:]
+    assert release(1)["services"]["api"]["digest"] in run.out and release(0)["services"]["api"]["digest"] in run.out
+    assert container_ids("qa1") == before and served_version("qa1") == version(1)
+
+
 def test_rollback_and_status_playbooks(promoted):
-    run = playbook("outerloop.docker.rollback", "-e", "deploy_project=sample-app", inventory="inventories/qa")
+    run = playbook("outerloop.docker.rollback", inventory="inventories/qa")
     assert run.rc == 0, run.out[-3000:]
     assert served_version("qa1") == version(0)
-    status = playbook("outerloop.docker.status", "-e", "deploy_project=sample-app",
+    status = playbook("outerloop.docker.status",
                       "-e", f"outerloop_release_path={manifest_path(0)}", inventory="inventories/qa")  # fmt: skip
     assert status.rc == 0, status.out[-3000:]
     assert f"qa1 | {release(0)['release_id']} | healthy | in sync" in status.out, status.out[-3000:]
+
+
+def test_absent_removes_the_application_and_keeps_its_data(promoted):
+    args = "project=sample-app state=absent"
+    first = adhoc("qa1", "outerloop.docker.compose_deploy", args)
+    assert first.rc == 0 and '"changed": true' in first.out, first.out[-3000:]
+    assert container_ids("qa1") == [] and served_version("qa1") is None
+    volumes = on_host("qa1", "docker", "volume", "ls", "-q").stdout.split()
+    assert "sample-app_store-data" in volumes
+    again = adhoc("qa1", "outerloop.docker.compose_deploy", args)
+    assert again.rc == 0 and '"changed": false' in again.out, again.out[-3000:]
