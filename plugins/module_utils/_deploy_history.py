@@ -38,8 +38,9 @@ import getpass
 import json
 import os
 import re
-import tempfile
 import time
+
+from ansible_collections.outerloop.docker.plugins.module_utils._files import write_atomic
 
 DEFAULT_STATE_DIR = "/var/lib/outerloop/deployments"
 HISTORY_LIMIT = 50
@@ -245,23 +246,6 @@ def validate_history(data, source: str) -> list:
 # --------------------------------------------------------------------------- files
 
 
-def _write_atomic(path: str, text: str, mode: int) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def read_history(state_dir: str, project: str) -> list:
     """The project's history, oldest first; [] when there is none yet."""
     path = history_path(state_dir, project)
@@ -283,7 +267,7 @@ def write_history(state_dir: str, project: str, entries: list, limit: int = HIST
     """Write the newest ``limit`` entries atomically (temporary file, then os.replace), mode 0644."""
     path = history_path(state_dir, project)
     text = json.dumps(list(entries)[-limit:], indent=2, sort_keys=True) + "\n"
-    _write_atomic(path, text, 0o644)
+    write_atomic(path, text, 0o644)
 
 
 def read_release_files(state_dir: str, project: str, release_id: str) -> dict | None:
@@ -316,5 +300,5 @@ def write_release_files(state_dir: str, project: str, release_id: str, files: di
             if os.path.exists(path):
                 os.unlink(path)
             continue
-        _write_atomic(path, text, 0o600)
+        write_atomic(path, text, 0o600)
     return directory

@@ -684,9 +684,16 @@ class RegistryClient:
 
 
 def registry_client(
-    registry: str, params: dict, timeout: int, *, image: str = "", runner=run_helper, transport=None
+    registry: str,
+    params: dict,
+    timeout: int,
+    *,
+    image: str = "",
+    runner=run_helper,
+    transport=None,
+    client_class=RegistryClient,
 ) -> RegistryClient:
-    """A RegistryClient for ``registry`` from the REGISTRY_ARG_SPEC options of a module."""
+    """A RegistryClient (or subclass ``client_class``) for ``registry`` from a module's REGISTRY_ARG_SPEC options."""
     try:
         auth = resolve_auth(params, registry, runner)
     except DockerConfigError as exc:
@@ -700,7 +707,7 @@ def registry_client(
             about = f" (image {image})" if image else ""
             raise RegistryError(f"cannot set up TLS for registry {registry}{about}: {exc}") from None
         transport = urllib_transport(context, timeout)
-    return RegistryClient(registry, auth, transport, tls)
+    return client_class(registry, auth, transport, tls)
 
 
 def run_module(module) -> None:

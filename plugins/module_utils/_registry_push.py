@@ -17,22 +17,17 @@ from __future__ import annotations
 
 import hashlib
 
-from ansible_collections.outerloop.docker.plugins.module_utils._docker_config import DockerConfigError
 from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import ImageRef
 from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import (
     ACCEPT,
     MAX_MANIFEST_BYTES,
     RegistryClient,
     RegistryError,
-    api_host,
     api_repository,
     normalized_name,
+    registry_client,
     registry_error_text,
-    resolve_auth,
     run_helper,
-    ssl_context,
-    tls_settings,
-    urllib_transport,
 )
 
 
@@ -125,16 +120,6 @@ class RegistryPushClient(RegistryClient):
 
 def push_client(registry: str, params: dict, timeout: int, *, image: str = "", runner=run_helper, transport=None):
     """A RegistryPushClient for ``registry`` from the REGISTRY_ARG_SPEC options of a module."""
-    about = f" (image {image})" if image else ""
-    try:
-        auth = resolve_auth(params, registry, runner)
-    except DockerConfigError as exc:
-        raise RegistryError(f"cannot read the credentials stored for registry {registry}{about}: {exc}") from None
-    tls = tls_settings(api_host(registry), params.get("ca_path"), params.get("validate_certs", True))
-    if transport is None:
-        try:
-            context = ssl_context(tls)
-        except RegistryError as exc:
-            raise RegistryError(f"cannot set up TLS for registry {registry}{about}: {exc}") from None
-        transport = urllib_transport(context, timeout)
-    return RegistryPushClient(registry, auth, transport, tls)
+    return registry_client(
+        registry, params, timeout, image=image, runner=runner, transport=transport, client_class=RegistryPushClient
+    )

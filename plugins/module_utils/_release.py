@@ -20,11 +20,11 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import traceback
 from datetime import datetime
 
 from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.outerloop.docker.plugins.module_utils._files import write_atomic
 from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import (
     ImageRefError,
     parse_image_ref,
@@ -969,24 +969,6 @@ def read_manifest(path: str) -> dict:
     return check_manifest(parse_manifest(text, path), path)
 
 
-def write_atomic(path: str, text: str, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``text`` in one rename, creating missing parent directories (0755)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".release-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def plan_manifest_file(path: str, manifest: dict, *, force: bool = False) -> dict:
     """What writing ``manifest`` to ``path`` does: ``{"changed", "before", "after"}``.
 
@@ -1060,7 +1042,7 @@ def run_module(module) -> None:
             )
             plan = plan_manifest_file(path, manifest, force=params["force"])
             if plan["changed"] and not module.check_mode:
-                write_atomic(path, plan["after"])
+                write_atomic(path, plan["after"], prefix=".release-")
             result["changed"] = plan["changed"]
             diffs.append(
                 {"before": plan["before"], "after": plan["after"], "before_header": path, "after_header": path}
@@ -1073,7 +1055,7 @@ def run_module(module) -> None:
             rendered = render_compose(manifest)
             plan = plan_text_file(dest, rendered["content"])
             if plan["changed"] and not module.check_mode:
-                write_atomic(dest, rendered["content"])
+                write_atomic(dest, rendered["content"], prefix=".release-")
             result["changed"] = result["changed"] or plan["changed"]
             result.update(
                 compose_path=dest,

@@ -32,6 +32,10 @@ description:
     registry and must show the digest the push reported.
 author:
   - outerloop.docker contributors (@outerloop)
+extends_documentation_fragment:
+  # Options below replace the fragment's: username, config_path, ca_path, validate_certs and timeout
+  # also cover the engine's push.
+  - outerloop.docker.registry
 options:
   image:
     description:
@@ -81,10 +85,6 @@ options:
         the credentials stored for the registry in a Docker config file are used (see O(config_path)) for both,
         and without any the registry is used anonymously.
     type: str
-  password:
-    description:
-      - The password or access token of O(username). Never logged nor returned.
-    type: str
   config_path:
     description:
       - The Docker config file whose stored credentials for the registry are used when O(username) is not
@@ -94,11 +94,6 @@ options:
         the credentials once and hands the same ones to the engine for the push, so the lookups and the push
         always use the same identity.
     type: path
-  user:
-    description:
-      - The account whose C(~/.docker/config.json) (home directory from the passwd database) holds the
-        credentials. Defaults to the user the module runs as.
-    type: str
   ca_path:
     description:
       - A file of PEM CA certificates that signed the registry's certificate, for the registry lookups made
