@@ -1,0 +1,359 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 outerloop.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: stack_deploy
+short_description: Deploy a release manifest as a Docker Swarm stack, rolling and health-gated, with rollback
+version_added: 0.1.0
+description:
+  - Runs on a manager of a Docker Swarm (for example the first host of the swarm role's managers group). Deploys
+    the release manifest O(release) (written by M(outerloop.docker.release)) as the stack O(stack) with
+    C(docker stack deploy --with-registry-auth --prune), every release service pinned by the release's digest,
+    and keeps a deployment history on the manager under O(state_dir).
+  - "Order of a deploy: validate the manifest (digest included); render the stack file: the release's compose file
+    with every release image pinned by digest, C(version) set when missing, and each service's
+    C(deploy.update_config) and C(deploy.rollback_config) filled from O(update_config) and O(rollback_config)
+    where the compose file does not set them; take the stack's deploy lock; store the release under
+    C(<state_dir>/<stack>/releases/<release_id>/); run C(docker stack deploy) with the stack file and the
+    O(overrides) file, O(env) in its environment for interpolation; wait until every service runs its desired
+    replicas of the release digest (a task with a healthcheck runs only once healthy) and its update completed;
+    record the deploy in C(<state_dir>/<stack>/history.json)."
+  - When an update fails (a task exits or turns unhealthy within the monitor window), the swarm itself rolls the
+    service back to its previous spec (O(update_config) C(failure_action=rollback)). The module waits for that,
+    records the deploy with result C(rolled_back) and fails with the swarm's update message and the failing
+    tasks' errors. When the stack does not converge within O(wait_timeout) it fails with result C(failed).
+  - O(state=rolled_back) deploys the stored files of O(rollback_to), or of the release before the current one in
+    the history, the same way (a release from the history, not only the swarm's one previous spec).
+    O(state=absent) runs C(docker stack rm) and waits until the stack's services and networks are gone.
+author:
+  - outerloop.docker contributors (@outerloop)
+options:
+  release:
+    description:
+      - The release manifest as a dictionary. It is validated, its digest included, before anything is done.
+      - Required with O(state=present).
+    type: dict
+  stack:
+    description:
+      - The stack name. Defaults to the manifest's C(application).
+      - Required with O(state=absent) and O(state=rolled_back).
+    type: str
+  state_dir:
+    description:
+      - Where the manager keeps the stack's deployment history, stored releases and deploy lock, one directory per
+        stack, in the format of compose_deploy's history.
+      - Keep it on the manager that deploys; another manager has no history and deploys as for the first time.
+    type: path
+    default: /var/lib/outerloop/stacks
+  state:
+    description:
+      - V(present) deploys O(release).
+      - V(rolled_back) deploys O(rollback_to), or the release before the current one. When the current release was
+        itself reached by a rollback and O(rollback_to) is not given, nothing changes.
+      - V(absent) removes the stack (C(docker stack rm)).
+    type: str
+    choices: [present, absent, rolled_back]
+    default: present
+  environment:
+    description: The name of the environment, recorded in the history.
+    type: str
+  env:
+    description:
+      - Variables for the interpolation of the stack file, given to C(docker stack deploy) as its environment and
+        stored with the release (mode C(0600)). A change is a change of the deployment.
+    type: dict
+    default: {}
+  overrides:
+    description:
+      - An extra compose file, as a dictionary, merged by C(docker stack deploy) after the stack file, for what
+        differs per environment (replicas, ports, placement, resources, C(endpoint_mode)).
+    type: dict
+    default: {}
+  update_config:
+    description:
+      - Defaults of every service's C(deploy.update_config); the compose file's own keys win, O(overrides) win over
+        both. V({}) leaves the swarm's defaults (stop-first, failure_action pause).
+    type: dict
+    default:
+      parallelism: 1
+      delay: 5s
+      order: start-first
+      failure_action: rollback
+      monitor: 30s
+      max_failure_ratio: 0
+  rollback_config:
+    description:
+      - Defaults of every service's C(deploy.rollback_config), merged the same way as O(update_config).
+    type: dict
+    default:
+      parallelism: 1
+      delay: 0s
+      order: start-first
+      failure_action: pause
+      monitor: 10s
+      max_failure_ratio: 0
+  with_registry_auth:
+    description:
+      - Send the manager's stored registry login (C(~/.docker/config.json) of the user the module runs as) to the
+        nodes with the stack, so that workers without a login can pull the private images.
+    type: bool
+    default: true
+  resolve_image:
+    description:
+      - C(docker stack deploy --resolve-image). Release images are pinned by digest whatever is chosen.
+    type: str
+    choices: [always, changed, never]
+    default: always
+  wait_timeout:
+    description:
+      - Seconds to wait until the stack has converged, a swarm rollback included. Allow for every replica's start,
+        healthcheck and monitor window, one after the other with parallelism 1.
+    type: int
+    default: 600
+  rollback_to:
+    description: With O(state=rolled_back), the release id to go back to; it must be stored on the manager.
+    type: str
+  lock_timeout:
+    description: Seconds to wait for the stack's deploy lock held by another deployment.
+    type: int
+    default: 300
+  triggered_by:
+    description:
+      - Who started the run, recorded in the history and the lock (see M(outerloop.docker.compose_deploy)).
+    type: dict
+    suboptions:
+      user:
+        description: The user on the controller.
+        type: str
+      awx_job_id:
+        description: The AWX or Tower job id.
+        type: str
+      host:
+        description: The controller's host name.
+        type: str
+  reason:
+    description: Why, recorded in the history with O(state=rolled_back) and O(state=absent).
+    type: str
+  docker_host:
+    description:
+      - The Docker Engine to use, for example V(unix:///var/run/docker.sock). Defaults to E(DOCKER_HOST), then
+        the local socket. The Docker CLI is run with the same engine as its E(DOCKER_HOST).
+    type: str
+  timeout:
+    description: Seconds to wait for an answer of the Docker Engine API.
+    type: int
+    default: 60
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Can run in check mode and then changes nothing; it reports what a real run would do.
+    details:
+      - Check mode takes no lock, writes nothing and runs no C(docker stack deploy); it validates the release,
+        reads the stack's services and reports C(changed) and the digests per service as a real run would.
+  diff_mode:
+    support: full
+    description:
+      - Returns the release id and the image digest of every service before and after.
+  idempotent:
+    support: full
+    description:
+      - When the release is the stack's current one in the history with the same stack file, O(overrides) and
+        O(env), and every service's spec runs the release digest, C(docker stack deploy) is not run, no task is
+        restarted and C(changed=false). The module still checks that the stack has converged.
+requirements:
+  - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) and PyYAML (C(python3-yaml)) on the
+    manager
+  - The Docker CLI (C(docker stack)) on the manager, which must be a swarm manager
+notes:
+  - "Files on the manager: C(<state_dir>/<stack>/history.json), C(<state_dir>/<stack>/lock) and
+    C(<state_dir>/<stack>/releases/<release_id>/) with C(manifest.json), C(compose.yaml) (the stack file, pinned by
+    digest), C(compose.override.yaml) and C(.env), mode C(0600)."
+  - A task that has a healthcheck is C(running) for the swarm only once healthy, so the wait is health-gated; keep
+    the images' or compose file's healthchecks (the module never disables them).
+  - On kernels without IPVS (some containers and CI machines) the routing mesh and virtual IPs do not work; give such
+    environments C(deploy.endpoint_mode=dnsrr) and C(mode=host) ports in O(overrides). The defaults suit real clusters.
+  - C(docker stack deploy) creates the stack's networks and services; services of the stack that are no longer in
+    the stack file are removed (C(--prune)).
+seealso:
+  - module: outerloop.docker.compose_deploy
+  - module: outerloop.docker.release
+"""
+
+EXAMPLES = r"""
+- name: Deploy release 1.0.1 to the swarm, from its first manager
+  outerloop.docker.stack_deploy:
+    release: "{{ lookup('ansible.builtin.file', 'releases/sample-app-1.0.1.json') | from_json }}"
+    environment: production
+    overrides:
+      services:
+        api:
+          deploy:
+            replicas: 3
+            placement:
+              constraints: [node.labels.zone == a]
+  delegate_to: "{{ groups['swarm_managers'][0] }}"
+  run_once: true
+
+- name: A longer monitor window for every service
+  outerloop.docker.stack_deploy:
+    release: "{{ release_manifest }}"
+    update_config:
+      parallelism: 1
+      order: start-first
+      failure_action: rollback
+      monitor: 60s
+
+- name: Go back to a named release of the history
+  outerloop.docker.stack_deploy:
+    stack: sample-app
+    state: rolled_back
+    rollback_to: sample-app-1.0.0-b7-0123456789ab
+    reason: 1.0.1 breaks the reports
+
+- name: Remove the stack
+  outerloop.docker.stack_deploy:
+    stack: sample-app
+    state: absent
+"""
+
+RETURN = r"""
+stack:
+  description: The stack name.
+  returned: always
+  type: str
+  sample: sample-app
+release_id:
+  description: The release the stack runs after the task (with O(state=absent), none).
+  returned: always
+  type: str
+  sample: sample-app-1.0.1-b1-d280ca507fad
+version:
+  description: The version of RV(release_id).
+  returned: when state is present or rolled_back
+  type: str
+  sample: 1.0.1
+previous_release_id:
+  description: The release that ran before the task (on an unchanged run, the one before the current release).
+  returned: always
+  type: str
+rolled_back:
+  description:
+    - True when O(state=rolled_back) changed something. A failed deploy returns it with the failure, true when the
+      swarm rolled the update back.
+  returned: always
+  type: bool
+services:
+  description: Per service of the stack (short name, without the stack prefix).
+  returned: when state is present or rolled_back
+  type: dict
+  sample:
+    web:
+      image: reg1:5000/outerloop/sample-app/web@sha256:5592baeaecd7124bd7979abff7448602e3c3aa884b58222253e7695785aa005e
+      digest: sha256:5592baeaecd7124bd7979abff7448602e3c3aa884b58222253e7695785aa005e
+      before_digest: sha256:0b1e2f4a9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f
+      running_digest: sha256:5592baeaecd7124bd7979abff7448602e3c3aa884b58222253e7695785aa005e
+      changed: true
+      replicas: 3/3
+      state: converged
+      update_state: completed
+      tasks: [0m1uj9qbd2n2pbxsx6lyq3b0c, 6x8kvkzfp9qh1k8fqybfxz1rd, p5mnnr5ud0ntcfaq9nc5h8q6y]
+  contains:
+    image:
+      description: The release image of the service (by digest).
+      type: str
+    digest:
+      description: The digest the service should run.
+      type: str
+    before_digest:
+      description: The digest of the service's spec before the task.
+      type: str
+    running_digest:
+      description: The digest of the service's spec after the task (not in check mode).
+      type: str
+    changed:
+      description: Whether the service's digest changes.
+      type: bool
+    replicas:
+      description: Tasks running the release digest / desired replicas (not in check mode).
+      type: str
+    state:
+      description: V(converged), V(waiting), V(rolling_back), V(rolled_back) or V(failed) (not in check mode).
+      type: str
+    update_state:
+      description: The swarm's C(UpdateStatus.State) of the service (C(completed), C(rollback_completed), ...).
+      type: str
+    tasks:
+      description: The ids of the tasks that run the release digest; an unchanged run returns the same ids.
+      type: list
+      elements: str
+    errors:
+      description: Errors of the service's failed tasks, with their node.
+      type: list
+      elements: str
+history:
+  description: The newest five entries of the stack's deployment history on the manager.
+  returned: always
+  type: list
+  elements: dict
+lock_holder:
+  description: Who holds the deploy lock.
+  returned: when the lock was not free within O(lock_timeout)
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.outerloop.docker.plugins.module_utils._engine import ENGINE_ARG_SPEC
+from ansible_collections.outerloop.docker.plugins.module_utils._stack_deploy import (
+    DEFAULT_STATE_DIR,
+    ROLLBACK_CONFIG_DEFAULTS,
+    UPDATE_CONFIG_DEFAULTS,
+    run_module,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "release": {"type": "dict"},
+            "stack": {"type": "str"},
+            "state_dir": {"type": "path", "default": DEFAULT_STATE_DIR},
+            "state": {"type": "str", "default": "present", "choices": ["present", "absent", "rolled_back"]},
+            "environment": {"type": "str"},
+            "env": {"type": "dict", "default": {}, "no_log": False},
+            "overrides": {"type": "dict", "default": {}},
+            "update_config": {"type": "dict", "default": dict(UPDATE_CONFIG_DEFAULTS)},
+            "rollback_config": {"type": "dict", "default": dict(ROLLBACK_CONFIG_DEFAULTS)},
+            "with_registry_auth": {"type": "bool", "default": True},
+            "resolve_image": {"type": "str", "default": "always", "choices": ["always", "changed", "never"]},
+            "wait_timeout": {"type": "int", "default": 600},
+            "rollback_to": {"type": "str"},
+            "lock_timeout": {"type": "int", "default": 300},
+            "triggered_by": {
+                "type": "dict",
+                "options": {
+                    "user": {"type": "str"},
+                    "awx_job_id": {"type": "str"},
+                    "host": {"type": "str"},
+                },
+            },
+            "reason": {"type": "str"},
+            **ENGINE_ARG_SPEC,
+        },
+        required_if=[
+            ("state", "present", ("release",)),
+            ("state", "absent", ("stack",)),
+            ("state", "rolled_back", ("stack",)),
+        ],
+        supports_check_mode=True,
+    )
+    run_module(module)
+
+
+if __name__ == "__main__":
+    main()
