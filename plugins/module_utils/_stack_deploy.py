@@ -122,6 +122,33 @@ def stack_files(manifest: dict, overrides, env, update_config, rollback_config) 
     }
 
 
+def check_pinning(manifest: dict, overrides, allow_unpinned, where: str) -> None:
+    """Refuse overrides that change a release service's image, and services outside the release whose
+    image is not pinned by digest unless listed in ``allow_unpinned``; DeployError listing them."""
+    problems = []
+    release = manifest["services"]
+    for name, svc in sorted(((overrides or {}).get("services") or {}).items()):
+        image = (svc or {}).get("image") if isinstance(svc, dict) else None
+        if image is None:
+            continue
+        if name in release and image != release[name]["image"]:
+            problems.append(f"overrides set the image of release service {name!r} to {image!r}: remove it (a release's "
+                            "services run its digests)")  # fmt: skip
+        elif name not in release and not digest_in(image) and name not in (allow_unpinned or []):
+            problems.append(f"overrides add service {name!r} with image {image!r}, not pinned by digest: pin it or "
+                            "list it in allow_unpinned")  # fmt: skip
+    rendered = render_compose(manifest)
+    for name in rendered["unpinned_services"]:
+        if name not in (allow_unpinned or []):
+            problems.append(
+                f"service {name!r} is not in release {manifest['release_id']} and its image "
+                f"{rendered['other_services'][name]['image']!r} is not pinned by digest: pin it as "
+                f"REGISTRY/REPOSITORY@sha256:DIGEST, or list {name} in allow_unpinned"
+            )
+    if problems:
+        raise DeployError(f"refusing to deploy on {where}, nothing was changed: " + "; ".join(problems))
+
+
 def parse_env_text(text: str) -> dict:
     """The variables of a .env text written by env_file_text (the inverse of it)."""
     env = {}
@@ -393,6 +420,7 @@ class StackDeployment:
         params = self.params
         if files is None:
             env = params["env"] or {}
+            check_pinning(manifest, params["overrides"], params["allow_unpinned"], self.host)
             files = stack_files(manifest, params["overrides"], env, params["update_config"], params["rollback_config"])
         current = history.current_entry(self.entries)
         services = self.services()
@@ -401,6 +429,11 @@ class StackDeployment:
         stored = history.read_release_files(self.state_dir, self.stack, manifest["release_id"])
         same_files = files_equal(stored, files)
         specs_match = all(before.get(name) == digest for name, digest in want.items())
+        # --prune: after the deploy the stack has the services of its files, the release's on its digests.
+        names = set(load_compose(files["compose.yaml"], "stack file")["services"])
+        if files.get("compose.override.yaml"):
+            names |= set(json.loads(files["compose.override.yaml"]).get("services") or {})  # overrides_text: JSON
+        after = {**{name: before.get(name) for name in sorted(names)}, **want}
         unchanged = bool(current) and current.get("release_id") == manifest["release_id"] and same_files and specs_match
         changed = not unchanged
         result = {
@@ -414,11 +447,11 @@ class StackDeployment:
             "rolled_back": False,
             "diff": {
                 "before": {"release_id": (current or {}).get("release_id"), "services": before},
-                "after": {"release_id": manifest["release_id"], "services": {**before, **want}},
+                "after": {"release_id": manifest["release_id"], "services": after},
             },
         }
         if self.module.check_mode:
-            plan = plan_services(before, {**before, **want})
+            plan = plan_services(before, after)
             result["services"] = {name: {**item, "image": manifest["services"].get(name, {}).get("image")}
                                   for name, item in plan.items()}  # fmt: skip
             return result

@@ -74,6 +74,14 @@ options:
         differs per environment (replicas, ports, placement, resources, C(endpoint_mode)).
     type: dict
     default: {}
+  allow_unpinned:
+    description:
+      - Services outside the release (in its compose file or added by O(overrides)) whose image may be given by
+        tag. Every other service must be pinned by digest, and O(overrides) may not change the image of a release
+        service, or the module refuses to deploy and changes nothing.
+    type: list
+    elements: str
+    default: []
   update_config:
     description:
       - Defaults of every service's C(deploy.update_config); the compose file's own keys win, O(overrides) win over
@@ -327,6 +335,7 @@ def main():
             "environment": {"type": "str"},
             "env": {"type": "dict", "default": {}, "no_log": False},
             "overrides": {"type": "dict", "default": {}},
+            "allow_unpinned": {"type": "list", "elements": "str", "default": []},
             "update_config": {"type": "dict", "default": dict(UPDATE_CONFIG_DEFAULTS)},
             "rollback_config": {"type": "dict", "default": dict(ROLLBACK_CONFIG_DEFAULTS)},
             "with_registry_auth": {"type": "bool", "default": True},

@@ -10,6 +10,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._stack_deploy imp
     ROLLBACK_CONFIG_DEFAULTS,
     UPDATE_CONFIG_DEFAULTS,
     assess_service,
+    check_pinning,
     desired_replicas,
     digest_in,
     files_equal,
@@ -199,3 +200,14 @@ def test_overall_takes_the_worst_state():
     assert overall({"a": item("converged"), "b": item("waiting")}) == "waiting"
     assert overall({"a": item("rolled_back"), "b": item("waiting")}) == "rolled_back"
     assert overall({"a": item("rolled_back"), "b": item("failed")}) == "failed"
+
+
+def test_check_pinning_refuses_image_overrides_and_unpinned_services(manifest):
+    check_pinning(manifest, {"services": {"web": {"deploy": {"replicas": 2}}}}, [], "mgr1")
+    with pytest.raises(DeployError, match="image of release service 'web'"):
+        check_pinning(manifest, {"services": {"web": {"image": "reg1:5000/sample/web:latest"}}}, [], "mgr1")
+    proxy = {"services": {"proxy": {"image": "haproxy:2.9"}}}
+    with pytest.raises(DeployError, match=r"add service 'proxy'.*allow_unpinned"):
+        check_pinning(manifest, proxy, [], "mgr1")
+    check_pinning(manifest, proxy, ["proxy"], "mgr1")
+    check_pinning(manifest, {"services": {"proxy": {"image": f"haproxy@{OLD}"}}}, [], "mgr1")
