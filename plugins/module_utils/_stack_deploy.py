@@ -206,12 +206,16 @@ def task_error(task: dict, nodes: dict) -> str:
     return f"task {str(task.get('ID'))[:12]} on {node}: {status.get('State')}: {message}".rstrip(": ")
 
 
-def assess_service(service: dict, tasks: list, want_digest: str | None, since: float | None, nodes=None) -> dict:
+def assess_service(
+    service: dict, tasks: list, want_digest: str | None, since: float | None, *, nodes=None, down=()
+) -> dict:
     """Where one swarm service stands against the digest it should run.
 
     ``since``: when this run updated the service (epoch seconds), or None when it did not; only then do
-    the service's UpdateStatus failures count. Returns ``{"state", "running", "desired", "digest",
-    "update_state", "update_message", "errors", "tasks"}``; state is ``converged``, ``waiting``,
+    the service's UpdateStatus failures count. ``nodes``: {node id: host name}; ``down``: ids of nodes
+    that are down, whose tasks the manager still lists as running but which serve nothing.
+    Returns ``{"state", "running", "desired", "digest", "update_state", "update_message", "errors",
+    "tasks"}``; state is ``converged``, ``waiting``,
     ``rolling_back``, ``rolled_back`` (the swarm went back to the previous spec) or ``failed``.
     """
     nodes = nodes or {}
@@ -219,7 +223,11 @@ def assess_service(service: dict, tasks: list, want_digest: str | None, since: f
     update_state = update.get("State")
     ours = since is not None and (_parse_time(update.get("StartedAt")) or 0) >= since - 2
     digest = digest_in(spec_image(service))
-    running = [task for task in tasks if (task.get("Status") or {}).get("State") == "running"]
+    running = [
+        task
+        for task in tasks
+        if (task.get("Status") or {}).get("State") == "running" and task.get("NodeID") not in down
+    ]
     good = [task for task in running if task.get("DesiredState") == "running" and _task_digest(task) == want_digest]
     # Tasks of another digest that still run, shutting down ones included: not converged until they stop.
     others = [task for task in running if _task_digest(task) != want_digest]
@@ -306,17 +314,19 @@ class StackDeployment:
         prefix = f"{self.stack}_"
         return {svc["Spec"]["Name"][len(prefix) :]: svc for svc in found if svc["Spec"]["Name"].startswith(prefix)}
 
-    def nodes(self) -> dict:
-        return {
-            node["ID"]: (node.get("Description") or {}).get("Hostname") or node["ID"] for node in self.client.nodes()
-        }
+    def nodes(self) -> tuple[dict, set]:
+        """({node id: host name}, {ids of nodes that are down})."""
+        found = self.client.nodes()
+        names = {node["ID"]: (node.get("Description") or {}).get("Hostname") or node["ID"] for node in found}
+        down = {node["ID"] for node in found if (node.get("Status") or {}).get("State") != "ready"}
+        return names, down
 
     def tasks(self, service_id: str) -> list:
         return self.client.tasks(filters={"service": service_id})
 
     def assess(self, want: dict, since: float | None) -> dict:
         services = self.services()
-        nodes = self.nodes()
+        nodes, down = self.nodes()
         result = {}
         for name in sorted(set(want) | set(services)):
             svc = services.get(name)
@@ -325,7 +335,7 @@ class StackDeployment:
                                 "update_state": None, "update_message": None, "errors": ["service missing"],
                                 "tasks": []}  # fmt: skip
                 continue
-            result[name] = assess_service(svc, self.tasks(svc["ID"]), want.get(name), since, nodes)
+            result[name] = assess_service(svc, self.tasks(svc["ID"]), want.get(name), since, nodes=nodes, down=down)
         return result
 
     def wait(self, want: dict, since: float | None) -> dict:

@@ -171,7 +171,7 @@ def test_swarm_rollback_of_this_run_is_reported_with_the_task_errors():
         ),
         task("ancient", state="failed", desired="shutdown", err="an older failure", created=-3600),
     ]
-    result = assess_service(service(image_digest=OLD, update=update), tasks, WEB, SINCE, {"n1": "sw1"})
+    result = assess_service(service(image_digest=OLD, update=update), tasks, WEB, SINCE, nodes={"n1": "sw1"})
     assert result["state"] == "rolled_back"
     assert result["errors"] == ["task bad on sw1: failed: task: non-zero exit (137): dockerexec: unhealthy container"]
     started = {"State": "rollback_started", "StartedAt": stamp(1)}
@@ -211,3 +211,13 @@ def test_check_pinning_refuses_image_overrides_and_unpinned_services(manifest):
         check_pinning(manifest, proxy, [], "mgr1")
     check_pinning(manifest, proxy, ["proxy"], "mgr1")
     check_pinning(manifest, {"services": {"proxy": {"image": f"haproxy@{OLD}"}}}, [], "mgr1")
+
+
+def test_tasks_on_a_down_node_neither_count_nor_block():
+    lost_old = task("lost", digest=OLD, node="n3")  # the manager still lists it as running
+    tasks = [task("t1"), task("t2"), lost_old]
+    assert assess_service(service(), tasks, WEB, None)["state"] == "waiting"
+    assert assess_service(service(), tasks, WEB, None, down={"n3"})["state"] == "converged"
+    lost_new = task("t2", node="n3")
+    result = assess_service(service(), [task("t1"), lost_new], WEB, None, down={"n3"})
+    assert result["state"] == "waiting" and result["running"] == 1
