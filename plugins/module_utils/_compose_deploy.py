@@ -232,6 +232,27 @@ def digest_of(repo_digests, image_ref) -> str | None:
 # --------------------------------------------------------------------------- the deploy lock
 
 
+def lock_holder(host: str, manifest: dict | None, state: str, given_by: dict) -> dict:
+    """What a deploy lock file says about the run that holds it (compose_deploy and stack_deploy)."""
+    return {
+        "pid": os.getpid(),
+        "host": host,
+        "since": history.utc_now(),
+        "release_id": (manifest or {}).get("release_id") or state,
+        "controller": given_by.get("host"),
+        "user": given_by.get("user"),
+        "awx_job_id": given_by.get("awx_job_id"),
+    }
+
+
+def exit_with_result(module, result: dict) -> None:
+    """Exit a deploy module; its ``diff`` is returned only when Ansible asked for diffs."""
+    diff = result.pop("diff", None)
+    if module._diff and diff:
+        result["diff"] = diff
+    module.exit_json(**result)
+
+
 class DeployLock:
     """An exclusive fcntl lock on ``<state_dir>/<project>/lock``; the file also says who holds it.
 
@@ -877,15 +898,7 @@ def run_module(module) -> None:
             deployment = Deployment(module, client)
             deployment.project = deployment_project
             deployment.project_dir = params["project_dir"] or os.path.join(DEFAULT_PROJECT_DIR, project)
-            holder = {
-                "pid": os.getpid(),
-                "host": host,
-                "since": history.utc_now(),
-                "release_id": (manifest or {}).get("release_id") or state,
-                "controller": deployment.given_by.get("host"),
-                "user": deployment.given_by.get("user"),
-                "awx_job_id": deployment.given_by.get("awx_job_id"),
-            }
+            holder = lock_holder(host, manifest, state, deployment.given_by)
             if module.check_mode:
                 result = _run_state(deployment, state, manifest)
             else:
@@ -897,10 +910,7 @@ def run_module(module) -> None:
         module.fail_json(msg=str(exc), **details)
     except OSError as exc:
         module.fail_json(msg=f"cannot write {exc.filename or '?'} on {host}: {exc.strerror or exc}")
-    diff = result.pop("diff", None)
-    if module._diff and diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    exit_with_result(module, result)
 
 
 def _run_state(deployment: Deployment, state: str, manifest: dict | None) -> dict:

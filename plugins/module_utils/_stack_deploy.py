@@ -30,6 +30,8 @@ from ansible_collections.outerloop.docker.plugins.module_utils._compose_deploy i
     DeployError,
     DeployLock,
     env_file_text,
+    exit_with_result,
+    lock_holder,
     overrides_text,
     plan_services,
 )
@@ -603,15 +605,7 @@ def run_module(module) -> None:
         with engine_session(params) as client:
             deployment = StackDeployment(module, client, stack)
             deployment.check_manager()
-            holder = {
-                "pid": os.getpid(),
-                "host": host,
-                "since": history.utc_now(),
-                "release_id": (manifest or {}).get("release_id") or state,
-                "controller": deployment.given_by.get("host"),
-                "user": deployment.given_by.get("user"),
-                "awx_job_id": deployment.given_by.get("awx_job_id"),
-            }
+            holder = lock_holder(host, manifest, state, deployment.given_by)
             if module.check_mode:
                 result = _run_state(deployment, state, manifest)
             else:
@@ -623,10 +617,7 @@ def run_module(module) -> None:
         module.fail_json(msg=str(exc), **details)
     except OSError as exc:
         module.fail_json(msg=f"cannot write {exc.filename or '?'} on {host}: {exc.strerror or exc}")
-    diff = result.pop("diff", None)
-    if module._diff and diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    exit_with_result(module, result)
 
 
 def _run_state(deployment: StackDeployment, state: str, manifest: dict | None) -> dict:
