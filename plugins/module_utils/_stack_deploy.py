@@ -94,9 +94,15 @@ def stack_file(manifest: dict, update_config: dict | None, rollback_config: dict
     ``deploy.update_config``/``deploy.rollback_config`` filled from the given defaults where the compose
     file does not say (the compose file wins key by key; overrides, a second file, win over both)."""
     data = load_compose(render_compose(manifest)["content"], manifest["compose"]["file"])
+    # What the Compose Specification allows and the stack file format refuses or misreads: the
+    # top-level name (docker stack deploy then reads no service at all, and --prune would remove them
+    # all) and depends_on with conditions (a list there; the swarm ignores the order anyway).
+    data.pop("name", None)
     data.setdefault("version", STACK_FILE_VERSION)
     for name in list(data["services"]):
         svc = data["services"][name] or {}
+        if isinstance(svc.get("depends_on"), dict):
+            svc["depends_on"] = sorted(svc["depends_on"])
         deploy = svc.get("deploy") or {}
         svc["deploy"] = deploy
         for key, defaults in (("update_config", update_config), ("rollback_config", rollback_config)):
@@ -179,13 +185,14 @@ def spec_image(service: dict) -> str | None:
     return ((((service or {}).get("Spec") or {}).get("TaskTemplate") or {}).get("ContainerSpec") or {}).get("Image")
 
 
-def desired_replicas(service: dict, tasks: list) -> int:
+def desired_replicas(service: dict, tasks: list, down=()) -> int:
     """Replicas a service should run: Replicated.Replicas, or for a global service its tasks that
-    should run (one per eligible node)."""
+    should run (one per eligible node), those of nodes that are down left out."""
     mode = ((service or {}).get("Spec") or {}).get("Mode") or {}
     if "Replicated" in mode:
         return int((mode.get("Replicated") or {}).get("Replicas") or 0)
-    return len([task for task in tasks if task.get("DesiredState") == "running"])
+    return len({task.get("NodeID") for task in tasks
+                if task.get("DesiredState") == "running" and task.get("NodeID") not in down})  # fmt: skip
 
 
 def _parse_time(text) -> float | None:
@@ -233,7 +240,7 @@ def assess_service(
     good = [task for task in running if task.get("DesiredState") == "running" and _task_digest(task) == want_digest]
     # Tasks of another digest that still run, shutting down ones included: not converged until they stop.
     others = [task for task in running if _task_digest(task) != want_digest]
-    desired = desired_replicas(service, tasks)
+    desired = desired_replicas(service, tasks, down)
     failed_tasks = [
         task
         for task in tasks

@@ -25,10 +25,14 @@ WEB = "sha256:" + "a1" * 32
 OLD = "sha256:" + "0f" * 32
 WORKER = "sha256:" + "b2" * 32
 COMPOSE = """\
+name: sample
 services:
   web:
     build: ./web
     image: sample/web:${TAG:-dev}
+    depends_on:
+      worker:
+        condition: service_healthy
     deploy:
       replicas: 3
       update_config:
@@ -104,6 +108,10 @@ def test_stack_file_pins_digests_sets_version_and_fills_update_defaults(manifest
     assert worker["deploy"]["update_config"] == UPDATE_CONFIG_DEFAULTS
     assert worker["deploy"]["rollback_config"] == ROLLBACK_CONFIG_DEFAULTS
     assert web["deploy"]["replicas"] == 3
+    # what docker stack deploy misreads: a top-level name (it then sees no service) and depends_on
+    # conditions (it wants a list)
+    assert "name" not in data
+    assert web["depends_on"] == ["worker"]
 
 
 def test_stack_file_without_defaults_leaves_the_swarm_defaults(manifest):
@@ -139,7 +147,10 @@ def test_digest_in_and_desired_replicas():
     assert digest_in("reg/web:1") is None and digest_in(None) is None
     assert desired_replicas(service(replicas=3), []) == 3
     glob = {"Spec": {"Mode": {"Global": {}}}}
-    assert desired_replicas(glob, [task("a"), task("b"), task("c", desired="shutdown")]) == 2
+    tasks = [task("a"), task("b", node="n2"), task("c", desired="shutdown", node="n3"), task("d", node="n4")]
+    assert desired_replicas(glob, tasks) == 3
+    # a node that is down runs nothing the swarm can count on: not desired either
+    assert desired_replicas(glob, tasks, down={"n4"}) == 2
 
 
 def test_converged_when_every_replica_runs_the_release():
