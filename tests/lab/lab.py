@@ -49,6 +49,9 @@ HOST_PACKAGES = ["systemd", "systemd-sysv", "dbus", "openssh-server", "python3",
 # application base are also saved under .lab/images/ (busybox.tar, debian.tar): playbooks/smoke.yml
 # and tests/lab/seed.yml load them on lab hosts, which cannot pull public images.
 BUSYBOX_IMAGE = "outerloop-lab/busybox:1"
+# The lab cluster's front proxy (tests/lab/edge), on the application base; saved as .lab/images/edge.tar.
+EDGE_IMAGE = "outerloop-lab/edge:1"
+EDGE_DIR = Path(__file__).resolve().parent / "edge"
 
 # `docker run` flags of a host (the Docker SDK has no spelling for systempaths=unconfined).
 HOST_RUN = [
@@ -102,6 +105,12 @@ def load_inventory() -> tuple[dict[str, str], str, str]:
         if ipaddress.ip_address(addr) not in subnet:
             sys.exit(f"lab: {name} has ansible_host {addr}, outside lab_subnet {subnet}")
     return hosts, conn["lab_network"], str(subnet)
+
+
+def registry_hosts() -> list[str]:
+    """The hosts of the lab inventory's registry group."""
+    group = yaml.safe_load((INVENTORY / "hosts.yml").read_text())["all"].get("children", {}).get("registry") or {}
+    return list((group.get("hosts") or {}).keys())
 
 
 def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
@@ -192,8 +201,23 @@ def build_images(client: docker.DockerClient) -> None:
             )
             client.images.build(path=ctx, tag=BUSYBOX_IMAGE, rm=True)
         log(f"built {BUSYBOX_IMAGE}")
+    edge_recipe = recipe(client.images.get(BASE_IMAGE).id, (EDGE_DIR / "edge.py").read_text(), 1)
+    if not image_current(client, EDGE_IMAGE, edge_recipe):
+        with tempfile.TemporaryDirectory(prefix="outerloop-edge-") as ctx:
+            shutil.copy2(EDGE_DIR / "edge.py", Path(ctx) / "edge.py")
+            (Path(ctx) / "Dockerfile").write_text(
+                f"FROM {BASE_IMAGE}\nCOPY edge.py /edge.py\nUSER 65534:65534\n"
+                'HEALTHCHECK --interval=2s --timeout=2s --retries=3 CMD ["python3", "-c", '
+                "\"import urllib.request,os; urllib.request.urlopen('http://127.0.0.1:%s/edge/healthz' "
+                "% os.environ.get('EDGE_PORT', '8080'), timeout=2)\"]\n"
+                f"LABEL {LABEL}.recipe={edge_recipe}\n"
+                'CMD ["python3", "-u", "/edge.py"]\n'
+            )
+            client.images.build(path=ctx, tag=EDGE_IMAGE, rm=True)
+        log(f"built {EDGE_IMAGE}")
     save_archive(client, BUSYBOX_IMAGE, "busybox.tar")
     save_archive(client, BASE_IMAGE, "debian.tar")
+    save_archive(client, EDGE_IMAGE, "edge.tar")
 
 
 def save_archive(client: docker.DockerClient, image: str, filename: str) -> None:
@@ -300,8 +324,8 @@ def up(client: docker.DockerClient, only: list[str] | None = None, fresh: bool =
             pass
         start_host(client, name, addr, network, pubkey)
         started.append(name)
-    if started:
-        # Releases made on the lab describe its registry, which new hosts no longer have.
+    if set(started) & set(registry_hosts()):
+        # Releases made on the lab describe its registry, which a new registry host no longer has.
         shutil.rmtree(STATE / "releases", ignore_errors=True)
     wait_ssh(hosts)
     log(f"{len(hosts)} hosts up ({', '.join(started) or 'none'} started) in {time.monotonic() - t0:.1f} s")
@@ -347,7 +371,7 @@ def main() -> None:
         build_images(client)
     elif args.action == "purge":
         down(client)
-        for image in (HOST_IMAGE, BASE_IMAGE, BUSYBOX_IMAGE):
+        for image in (HOST_IMAGE, BASE_IMAGE, BUSYBOX_IMAGE, EDGE_IMAGE):
             try:
                 client.images.remove(image, force=True)
                 log(f"removed image {image}")
