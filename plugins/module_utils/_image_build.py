@@ -30,6 +30,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import
     ImageRefError,
     parse_image_ref,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._parallel import merged_params, run_each
 
 try:  # noqa: SIM105 - the missing SDK is reported by require_sdk
     import docker.errors
@@ -482,10 +483,62 @@ def build_image(client, request: BuildRequest, *, check_mode: bool = False, dock
     return result
 
 
+def _build_one(params: dict, *, check_mode: bool) -> dict:
+    """One build as the module runs it; a failure comes back as a result with failed and msg."""
+    try:
+        request = BuildRequest.from_params(params)
+        with engine_session(params) as client:
+            return build_image(client, request, check_mode=check_mode, docker_host=docker_host_of(params))
+    except ImageBuildError as exc:
+        return {"failed": True, "msg": str(exc), **exc.details}
+    except (ImageRefError, EngineError) as exc:
+        return {"failed": True, "msg": str(exc)}
+
+
+def _build_many(module) -> None:
+    """O(builds): every build at the same time (at most O(parallel)); one result per build, in order."""
+    params = module.params
+    items = [merged_build_params(params, build) for build in params["builds"]]
+    if not items:
+        module.fail_json(msg="builds is empty; give at least one build, or use path and name")
+    try:
+        results = run_each(lambda item: _build_one(item, check_mode=module.check_mode), items, params["parallel"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    for item, result in zip(items, results, strict=True):
+        result.update(name=item["name"], path=os.path.abspath(item["path"]), dockerfile=item["dockerfile"])
+        result.setdefault("changed", False)
+        result.setdefault("failed", False)
+        for warning in result.pop("warnings", []):
+            module.warn(f"{item['name']}: {warning}")
+    changed = any(result["changed"] for result in results)
+    failed = [result for result in results if result["failed"]]
+    if failed:
+        module.fail_json(
+            msg=f"{len(failed)} of {len(results)} builds failed: "
+            + " ".join(f"[{result['name']}] {result['msg']}" for result in failed),
+            changed=changed,
+            results=results,
+        )
+    module.exit_json(changed=changed, results=results)
+
+
+def merged_build_params(params: dict, build: dict) -> dict:
+    """The parameters of one entry of O(builds): its own options over the shared ones; dicts are merged."""
+    item = merged_params(params, build, "builds")
+    for key in ("build_args", "labels"):
+        if params.get(key) and build.get(key):
+            item[key] = {**params[key], **build[key]}
+    return item
+
+
 def run_module(module) -> None:
     """Run outerloop.docker.image_build with the module's parameters; exits the module."""
     require_sdk(module)
     params = module.params
+    if params.get("builds") is not None:
+        _build_many(module)
+        return
     try:
         request = BuildRequest.from_params(params)
         with engine_session(params) as client:

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: image_build
-short_description: Build one Docker image from a context directory on the build host, with OCI labels
+short_description: Build Docker images from context directories on the build host, with OCI labels
 version_added: 0.1.0
 description:
   - Builds one image from the context directory O(path) on the host the module runs on (the build
@@ -26,14 +26,19 @@ description:
     build output), the engine's error and the last 30 lines of the build output. A missing context
     directory or Dockerfile fails before anything is sent to the engine.
   - The context is sent to the engine as a tar stream; a C(.dockerignore) file in O(path) is honoured.
+  - With O(builds), one task builds several images at the same time (at most O(parallel) at once), for
+    example every service of a compose application. Each entry of O(builds) gives its own O(path), O(name),
+    O(dockerfile), O(target), O(build_args) and O(labels); every other option is shared. Each build is
+    judged on its own (RV(results)); when one fails, the others still finish, and the task fails naming
+    every failed build.
 author:
   - outerloop.docker contributors (@outerloop)
 options:
   path:
     description:
       - The build context, a directory on the build host, for example the checkout of the commit to build.
+      - Required unless O(builds) is given; not allowed with it.
     type: path
-    required: true
   dockerfile:
     description:
       - The Dockerfile, relative to O(path).
@@ -43,8 +48,8 @@ options:
     description:
       - The repository the image is tagged in, without a tag, for example V(reg1:5000/sample/api) or
         V(sample/api). Validated with Docker's rules for image references.
+      - Required unless O(builds) is given; not allowed with it.
     type: str
-    required: true
   tags:
     description:
       - The tags the built image gets in O(name), for example the build number and the short commit.
@@ -107,6 +112,46 @@ options:
       - The CI build number, set as label C(io.outerloop.build-number).
       - A different build number is a different label, so it gives a new image ID even for unchanged source.
     type: str
+  builds:
+    description:
+      - Several builds in one task, run at the same time (see O(parallel)). The options of an entry replace
+        the shared ones of the same name for that build; its O(build_args) and O(labels) are added to the
+        shared ones.
+      - The result is then RV(results), one entry per build in this order.
+    type: list
+    elements: dict
+    suboptions:
+      path:
+        description:
+          - The build context of this build, as O(path).
+        type: path
+        required: true
+      name:
+        description:
+          - The repository of this build's image, as O(name).
+        type: str
+        required: true
+      dockerfile:
+        description:
+          - The Dockerfile relative to this entry's O(builds[].path); default the shared O(dockerfile).
+        type: str
+      target:
+        description:
+          - The build stage, as O(target).
+        type: str
+      build_args:
+        description:
+          - Build arguments of this build, added to (and replacing keys of) the shared O(build_args).
+        type: dict
+      labels:
+        description:
+          - Labels of this build, added to (and replacing keys of) the shared O(labels).
+        type: dict
+  parallel:
+    description:
+      - With O(builds), how many builds run at the same time. V(1) builds one after another.
+    type: int
+    default: 4
   build_timeout:
     description:
       - Seconds the whole build may take. It also bounds how long a single step may run without printing
@@ -132,7 +177,8 @@ attributes:
   check_mode:
     support: partial
     description:
-      - Can run in check mode and return a predicted change status without building.
+      - Can run in check mode and return a predicted change status without building (for every entry of
+        O(builds)).
     details:
       - Check mode does not build. It predicts RV(changed=false) only when O(revision) is set, every tag
         in O(tags) already exists on the engine, all of them name the same image, and that image carries
@@ -187,6 +233,29 @@ EXAMPLES = r"""
       PYTHON_IMAGE: outerloop-lab/debian:bookworm
   register: api_image
 
+- name: Build every service of an application at once, with shared tags and labels
+  outerloop.docker.image_build:
+    builds:
+      - path: /srv/build/sample
+        dockerfile: api/Dockerfile
+        name: reg1:5000/sample/api
+      - path: /srv/build/sample
+        dockerfile: worker/Dockerfile
+        name: reg1:5000/sample/worker
+      - path: /srv/build/sample/store
+        name: reg1:5000/sample/store
+        build_args:
+          BASE_IMAGE: debian:bookworm-slim
+    tags: ["build-{{ build_number }}"]
+    revision: "{{ commit }}"
+    created: "{{ commit_time }}"
+    build_number: "{{ build_number }}"
+  register: built
+
+- name: The image ID of each service
+  ansible.builtin.debug:
+    msg: "{{ built.results | items2dict(key_name='name', value_name='image_id') }}"
+
 - name: Build the test stage of a multi-stage Dockerfile, with a generous time limit
   outerloop.docker.image_build:
     path: /srv/build/sample/worker
@@ -202,13 +271,13 @@ image_id:
   description:
     - The ID of the built image.
     - In check mode, the ID of the image the tags already name when no change is predicted, otherwise null.
-  returned: always
+  returned: always without O(builds) (with it, in every entry of RV(results))
   type: str
   sample: sha256:e292a57c478898c604242cde2c5802d87366d8d2d773db1103098a43be6c1f41
 tags:
   description:
     - The full references the image is tagged with, O(name):TAG for every tag.
-  returned: always
+  returned: always without O(builds) (with it, in every entry of RV(results))
   type: list
   elements: str
   sample: [reg1:5000/sample/api:42, reg1:5000/sample/api:3f9c2a1b7d0e]
@@ -216,7 +285,7 @@ labels:
   description:
     - The labels the built image carries, including those of the base image and the Dockerfile.
     - In check mode, the labels this task would set.
-  returned: always
+  returned: always without O(builds) (with it, in every entry of RV(results) that did not fail before building)
   type: dict
   sample:
     org.opencontainers.image.revision: 3f9c2a1b7d0e4c5a8b6d9e0f1a2b3c4d5e6f7a8b
@@ -226,7 +295,7 @@ log_tail:
   description:
     - The last 30 lines of the build output (empty in check mode).
     - Also returned when the build fails.
-  returned: always
+  returned: always without O(builds) (with it, in every entry of RV(results) that reached the engine)
   type: list
   elements: str
   sample: ["Step 6/6 : LABEL io.outerloop.build-number=42", " ---> Using cache", " ---> e292a57c4788"]
@@ -241,8 +310,38 @@ changed:
     - V(false) when the built image has the ID that O(name):FIRST_TAG had before the build and every tag
       already named that image; V(true) otherwise.
     - In check mode, the prediction described under C(attributes).
+    - With O(builds), V(true) when any build changed something.
   returned: always
   type: bool
+results:
+  description:
+    - With O(builds), one entry per build, in the order of O(builds). Each has the keys a single build
+      returns (RV(image_id), RV(tags), RV(labels), RV(log_tail), RV(cached), RV(changed), RV(step)) and
+      the keys below.
+  returned: when O(builds) is given
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The entry's O(builds[].name).
+      type: str
+      sample: reg1:5000/sample/api
+    path:
+      description: The entry's build context, as an absolute path.
+      type: str
+      sample: /srv/build/sample
+    dockerfile:
+      description: The entry's Dockerfile, relative to RV(results[].path).
+      type: str
+      sample: api/Dockerfile
+    failed:
+      description: Whether this build failed.
+      type: bool
+      sample: false
+    msg:
+      description: Why this build failed, as a single build's failure message says it.
+      type: str
+      returned: when this build failed
 step:
   description:
     - The Dockerfile step that was running when the build failed, as the build output prints it.
@@ -254,14 +353,28 @@ step:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.outerloop.docker.plugins.module_utils._engine import ENGINE_ARG_SPEC
 from ansible_collections.outerloop.docker.plugins.module_utils._image_build import run_module
+from ansible_collections.outerloop.docker.plugins.module_utils._parallel import PARALLEL_ARG_SPEC
 
 
 def main():
     module = AnsibleModule(
         argument_spec={
-            "path": {"type": "path", "required": True},
+            "path": {"type": "path"},
             "dockerfile": {"type": "str", "default": "Dockerfile"},
-            "name": {"type": "str", "required": True},
+            "name": {"type": "str"},
+            "builds": {
+                "type": "list",
+                "elements": "dict",
+                "options": {
+                    "path": {"type": "path", "required": True},
+                    "name": {"type": "str", "required": True},
+                    "dockerfile": {"type": "str"},
+                    "target": {"type": "str"},
+                    "build_args": {"type": "dict"},
+                    "labels": {"type": "dict"},
+                },
+            },
+            **PARALLEL_ARG_SPEC,
             "tags": {"type": "list", "elements": "str", "default": ["latest"]},
             "build_args": {"type": "dict"},
             "target": {"type": "str"},
@@ -276,6 +389,9 @@ def main():
             "build_timeout": {"type": "int", "default": 3600},
             **ENGINE_ARG_SPEC,
         },
+        required_one_of=[("path", "builds")],
+        required_together=[("path", "name")],
+        mutually_exclusive=[("path", "builds"), ("name", "builds")],
         supports_check_mode=True,
     )
     run_module(module)

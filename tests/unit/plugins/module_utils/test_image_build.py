@@ -10,6 +10,8 @@ The build chunks below are what Docker Engine 20.10's classic builder sent throu
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils import _image_build
 from ansible_collections.outerloop.docker.plugins.module_utils._image_build import (
@@ -32,6 +34,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._image_build impo
     validate_created,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import ImageRefError
+from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils import fake_module
 
 SHA = "3f9c2a1b7d0e4c5a8b6d9e0f1a2b3c4d5e6f7a8b"
 ID_A = "sha256:" + "a" * 64
@@ -413,3 +416,88 @@ def test_check_mode_builds_nothing(tmp_path):
     result = build_image(client, request(tmp_path, build_number="43"), check_mode=True)
     assert result["changed"] is True
     assert result["image_id"] is None
+
+
+# -- several builds in one task (builds) ---------------------------------------------------------
+
+
+class BuildsModule(fake_module.FakeModule):
+    DEFAULTS: ClassVar[dict] = {
+        "path": None,
+        "name": None,
+        "dockerfile": "Dockerfile",
+        "tags": ["42"],
+        "build_args": {"SHARED": "1", "BASE": "debian"},
+        "labels": None,
+        "parallel": 4,
+    }
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+
+def test_an_entry_of_builds_adds_its_build_args_to_the_shared_ones():
+    params = dict(BuildsModule.DEFAULTS, builds=None)
+    item = _image_build.merged_build_params(
+        params, {"path": "/s", "name": "a/store", "dockerfile": None, "build_args": {"BASE": "alpine"}, "labels": None}
+    )
+    assert item["build_args"] == {"SHARED": "1", "BASE": "alpine"}
+    assert item["dockerfile"] == "Dockerfile"
+    assert item["path"] == "/s"
+    assert "builds" not in item
+
+
+def test_builds_run_every_build_and_keep_their_order(monkeypatch):
+    seen = []
+
+    def one(params, check_mode):
+        seen.append(params["name"])
+        return {"changed": params["name"] == "a/worker", "image_id": f"id-{params['name']}", "warnings": ["slow"]}
+
+    monkeypatch.setattr(_image_build, "require_sdk", lambda module: None)
+    monkeypatch.setattr(_image_build, "_build_one", one)
+    module = BuildsModule(
+        builds=[{"path": "/s", "name": "a/api"}, {"path": "/s", "name": "a/worker", "dockerfile": "w/Dockerfile"}]
+    )
+    with pytest.raises(fake_module.Exited):
+        _image_build.run_module(module)
+    assert not module.failed
+    assert sorted(seen) == ["a/api", "a/worker"]
+    assert module.result["changed"] is True
+    assert [r["image_id"] for r in module.result["results"]] == ["id-a/api", "id-a/worker"]
+    assert [r["dockerfile"] for r in module.result["results"]] == ["Dockerfile", "w/Dockerfile"]
+    assert all(r["failed"] is False for r in module.result["results"])
+    assert module.warnings == ["a/api: slow", "a/worker: slow"]
+
+
+def test_a_failed_build_fails_the_task_naming_it_after_the_others_finished(monkeypatch, tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    monkeypatch.setattr(_image_build, "require_sdk", lambda module: None)
+
+    class Session:
+        def __init__(self, params):
+            self.client = FakeClient(FAILED if params["name"] == "a/worker" else CACHED, {ID_A: image(ID_A)})
+
+        def __enter__(self):
+            return self.client
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(_image_build, "engine_session", Session)
+    builds = [{"path": str(tmp_path), "name": name} for name in ("a/api", "a/worker", "a/store")]
+    unset = dict.fromkeys(("revision", "source", "version", "created", "build_number", "target"))
+    module = BuildsModule(builds=builds, pull=False, nocache=False, build_timeout=60, docker_host="unix:///x", **unset)
+    with pytest.raises(fake_module.Exited):
+        _image_build.run_module(module)
+    assert module.failed
+    assert module.result["msg"].startswith("1 of 3 builds failed: [a/worker] Building a/worker")
+    results = module.result["results"]
+    assert [r["failed"] for r in results] == [False, True, False]
+    assert results[0]["image_id"] == ID_A and results[2]["image_id"] == ID_A
+    assert results[1]["step"].startswith("Step 2/2 : RUN")
+    assert module.result["changed"] is True
