@@ -33,9 +33,11 @@ from ansible_collections.outerloop.docker.plugins.module_utils._engine import (
     require_sdk,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import ImageRefError, parse_image_ref
+from ansible_collections.outerloop.docker.plugins.module_utils._parallel import merged_params, run_each
 from ansible_collections.outerloop.docker.plugins.module_utils._test_record import (
     RecordError,
     make_record,
+    read_record,
     record_path,
     write_record,
 )
@@ -114,6 +116,7 @@ class RunRequest:
     record_dir: str = ""
     fail_on_error: bool = True
     container_prefix: str = "image-test"
+    skip_passed: bool = False
 
     @classmethod
     def from_params(cls, params: dict) -> RunRequest:
@@ -128,6 +131,8 @@ class RunRequest:
                 f"container_prefix {prefix!r} is not valid (letters, digits, '_', '.', '-'; at most 41 characters)"
             )
         results_path = params.get("results_path")
+        if params.get("skip_passed") and not params.get("suite"):
+            raise ImageTestError("skip_passed needs suite: only a suite has records to look at")
         if results_path is not None and (not results_path.startswith("/") or not results_path.strip("/")):
             raise ImageTestError(
                 f"results_path {params['results_path']!r} must be an absolute path in the container, not /"
@@ -156,6 +161,7 @@ class RunRequest:
             record_dir=params["record_dir"],
             fail_on_error=params["fail_on_error"],
             container_prefix=prefix,
+            skip_passed=bool(params.get("skip_passed")),
         )
 
 
@@ -363,8 +369,12 @@ def _copy_results(client, container, request: RunRequest):
     return written, warnings, None
 
 
-def run_test(client, request: RunRequest, *, check_mode: bool = False, docker_host: str = "") -> dict:
-    """Run the test; returns the result, or raises ImageTestError whose details hold the result."""
+def run_test(client, request: RunRequest, *, check_mode: bool = False, docker_host: str = "", on_create=None) -> dict:
+    """Run the test; returns the result, or raises ImageTestError whose details hold the result.
+
+    ``on_create(name)`` is called with the container's name as soon as it exists (several runs at once
+    use it to remove their containers when the module is terminated).
+    """
     try:
         image_id = client.inspect_image(request.image)["Id"]
     except docker.errors.NotFound:
@@ -374,6 +384,19 @@ def run_test(client, request: RunRequest, *, check_mode: bool = False, docker_ho
         ) from None
     record_file = record_path(request.record_dir, image_id, request.suite) if request.suite else None
     result = {"image_id": image_id, "record": None, "results": [], "stdout_tail": [], "stderr_tail": []}
+    earlier = read_record(request.record_dir, image_id, request.suite) if request.skip_passed else None
+    if earlier is not None and earlier.get("passed"):
+        result.update(
+            changed=False,
+            tested_before=True,
+            passed=True,
+            rc=earlier.get("rc", 0),
+            summary=earlier.get("summary") or "passed before, same image ID",
+            failed_tests=[],
+            record=record_file,
+        )
+        return result
+    result["tested_before"] = False
     if check_mode:
         result.update(
             changed=True,
@@ -411,6 +434,8 @@ def run_test(client, request: RunRequest, *, check_mode: bool = False, docker_ho
                 host_config=host_config,
                 detach=True,
             )
+            if on_create is not None:
+                on_create(name)
             started = time.monotonic()
             try:
                 client.start(container)
@@ -505,10 +530,75 @@ def _output_for_message(stdout_lines, stderr_lines) -> str:
     return text
 
 
+def _test_one(params: dict, *, check_mode: bool, on_create=None) -> dict:
+    """One run as the module does it; a failure comes back as a result with failed and msg."""
+    try:
+        request = RunRequest.from_params(params)
+        with engine_session(params) as client:
+            result = run_test(
+                client, request, check_mode=check_mode, docker_host=docker_host_of(params), on_create=on_create
+            )
+    except ImageTestError as exc:
+        return {**exc.details, "failed": True, "msg": str(exc)}
+    except (ImageRefError, EngineError, RecordError) as exc:
+        return {"failed": True, "msg": str(exc)}
+    result["failed"] = False
+    return result
+
+
+def _remove_containers(params: dict, names) -> None:
+    """Best effort, when the module is terminated: remove the containers its runs created."""
+    with contextlib.suppress(Exception), engine_session(params) as client:
+        for name in list(names):
+            with contextlib.suppress(Exception):
+                client.remove_container(name, force=True, v=True)
+
+
+def _test_many(module) -> None:
+    """O(tests): every run at the same time (at most O(parallel)); one result per entry, in order."""
+    params = module.params
+    items = [merged_params(params, entry, "tests") for entry in params["tests"]]
+    if not items:
+        module.fail_json(msg="tests is empty; give at least one entry, or use image")
+    created = []
+    try:
+        with _sigterm_raises():
+            try:
+                runs = run_each(
+                    lambda item: _test_one(item, check_mode=module.check_mode, on_create=created.append),
+                    items,
+                    params["parallel"],
+                )
+            except SystemExit:
+                _remove_containers(params, created)
+                raise
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    for item, run in zip(items, runs, strict=True):
+        run["name"] = item.get("name") or item["image"]
+        run.setdefault("changed", False)
+        for warning in run.pop("warnings", []):
+            module.warn(f"{run['name']}: {warning}")
+    changed = any(run["changed"] for run in runs)
+    passed = all(run.get("passed") for run in runs)
+    failed = [run for run in runs if run["failed"]]
+    if failed:
+        module.fail_json(
+            msg=" ".join(f"[{run['name']}] {run['msg']}" for run in failed),
+            changed=changed,
+            passed=False,
+            runs=runs,
+        )
+    module.exit_json(changed=changed, passed=passed, runs=runs)
+
+
 def run_module(module) -> None:
     """Run outerloop.docker.image_test with the module's parameters; exits the module."""
     require_sdk(module)
     params = module.params
+    if params.get("tests") is not None:
+        _test_many(module)
+        return
     try:
         request = RunRequest.from_params(params)
         with engine_session(params) as client:

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: image_test
-short_description: Run a test command in a throwaway container from an image and record the outcome
+short_description: Run test commands in throwaway containers from images and record the outcomes
 version_added: 0.1.0
 description:
   - Runs O(command) in a new container from O(image) on the Docker Engine, waits at most O(run_timeout)
@@ -25,14 +25,21 @@ description:
     from the JUnit files, and the last lines of the output, after the record and the results are written
     (unless O(fail_on_error=false)). A run that exceeds O(run_timeout) is killed, recorded as failed and
     always fails the task.
+  - With O(skip_passed=true), an image whose ID already has a passing record of O(suite) is not tested
+    again; the result then comes from that record (RV(tested_before=true)) and nothing changes.
+  - With O(tests), one task runs several tests at the same time (at most O(parallel) at once), for example
+    the unit tests of every service of an application. Each entry of O(tests) gives its own O(image),
+    O(command), O(env), O(results_path) and O(results_dest); every other option is shared. Each run is
+    judged and recorded on its own (RV(runs)); when one fails, the others still finish, and the task
+    fails naming every failed run.
 author:
   - outerloop.docker contributors (@outerloop)
 options:
   image:
     description:
       - The image to test, as a reference (V(reg1:5000/sample/api:42)) or an image ID (V(sha256:...)).
+      - Required unless O(tests) is given; not allowed with it.
     type: str
-    required: true
   command:
     description:
       - The command to run, instead of the image's C(CMD). The image's C(ENTRYPOINT), if any, still applies.
@@ -102,6 +109,51 @@ options:
         same. A timeout, a container that does not start and a failed copy of the results fail the task in any case.
     type: bool
     default: true
+  skip_passed:
+    description:
+      - Do not test an image again whose ID already has a record of O(suite) in O(record_dir) that says it
+        passed. The result then carries that record's RV(summary) and RV(rc), RV(tested_before=true) and
+        RV(changed=false). Needs O(suite).
+    type: bool
+    default: false
+  tests:
+    description:
+      - Several runs in one task, at the same time (see O(parallel)). The options of an entry replace the
+        shared ones of the same name for that run.
+      - The result is then RV(runs), one entry per run in this order, and RV(passed) for all of them.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description:
+          - A name for this run in RV(runs) and in messages, for example the service. Default the image.
+        type: str
+      image:
+        description:
+          - The image of this run, as O(image).
+        type: str
+        required: true
+      command:
+        description:
+          - The command of this run, as O(command).
+        type: raw
+      env:
+        description:
+          - The environment of this run, as O(env) (it replaces the shared one).
+        type: dict
+      results_path:
+        description:
+          - As O(results_path), for this run.
+        type: str
+      results_dest:
+        description:
+          - As O(results_dest), for this run. Required with this entry's O(tests[].results_path).
+        type: path
+  parallel:
+    description:
+      - With O(tests), how many runs go at the same time. V(1) runs them one after another.
+    type: int
+    default: 4
   container_prefix:
     description:
       - The container is named C(PREFIX-SUITE-RANDOM) (C(run) instead of SUITE when O(suite) is not set) and
@@ -132,16 +184,19 @@ attributes:
     details:
       - In check mode the module checks that the image is on the engine and that the options are valid, runs
         nothing, writes no record and reports RV(changed=true), because a real run always runs a container and
-        writes a record.
+        writes a record; with O(skip_passed=true) and a passing record it reports RV(changed=false).
   diff_mode:
     support: none
     description:
       - Returns no diff; the record and RV(results) are the output.
   idempotent:
-    support: none
+    support: partial
     description:
       - Running a test is not idempotent by nature. Every run starts and removes a container and, with O(suite),
-        rewrites the record, so it always reports RV(changed=true).
+        rewrites the record, so it reports RV(changed=true).
+    details:
+      - With O(skip_passed=true) an image that passed before is not run again, so a second run after a pass
+        reports RV(changed=false). A failed test runs again.
 requirements:
   - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the host the module runs on
   - A running Docker Engine reachable at O(docker_host)
@@ -164,6 +219,24 @@ EXAMPLES = r"""
     results_dest: /srv/build/results/api
     run_timeout: 900
   register: api_unit
+
+- name: Unit tests of two services at once; images that passed before are not tested again
+  outerloop.docker.image_test:
+    tests:
+      - name: api
+        image: "{{ images.api }}"
+        command: [python3, /app/run_tests.py, --junit, /results/unit.xml]
+        results_path: /results
+        results_dest: /srv/build/results/api
+      - name: worker
+        image: "{{ images.worker }}"
+        command: [python3, /app/run_tests.py, --junit, /results/unit.xml]
+        results_path: /results
+        results_dest: /srv/build/results/worker
+    suite: unit
+    skip_passed: true
+    fail_on_error: false
+  register: unit
 
 - name: Run a smoke check against the database of the test network, as an unprivileged user
   outerloop.docker.image_test:
@@ -256,21 +329,66 @@ container:
   sample: image-test-unit-3f9c2a1b
 changed:
   description:
-    - Always V(true), see C(attributes).
+    - V(true) when a test ran (see C(attributes)); V(false) when O(skip_passed) took a passing record instead.
+    - With O(tests), V(true) when any entry ran.
   returned: always
   type: bool
+tested_before:
+  description:
+    - Whether the image passed before and was not tested again (O(skip_passed)).
+  returned: when the image was found
+  type: bool
+  sample: false
+runs:
+  description:
+    - With O(tests), one entry per run, in the order of O(tests). Each has the keys a single run returns
+      (RV(passed), RV(rc), RV(summary), RV(failed_tests), RV(results), RV(record), RV(stdout_tail),
+      RV(stderr_tail), RV(image_id), RV(tested_before), RV(changed)) and the keys below. With
+      O(tests), RV(passed) at the top says whether every run passed.
+  returned: when O(tests) is given
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The entry's O(tests[].name), or its image.
+      type: str
+      sample: api
+    failed:
+      description: Whether this run failed the task (a failing test with O(fail_on_error=false) does not).
+      type: bool
+      sample: false
+    msg:
+      description: Why this run failed the task.
+      type: str
+      returned: when this run failed
 """
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.outerloop.docker.plugins.module_utils._engine import ENGINE_ARG_SPEC
 from ansible_collections.outerloop.docker.plugins.module_utils._image_test import run_module
+from ansible_collections.outerloop.docker.plugins.module_utils._parallel import PARALLEL_ARG_SPEC
 from ansible_collections.outerloop.docker.plugins.module_utils._test_record import DEFAULT_RECORD_DIR
 
 
 def main():
     module = AnsibleModule(
         argument_spec={
-            "image": {"type": "str", "required": True},
+            "image": {"type": "str"},
+            "tests": {
+                "type": "list",
+                "elements": "dict",
+                "options": {
+                    "name": {"type": "str"},
+                    "image": {"type": "str", "required": True},
+                    "command": {"type": "raw"},
+                    "env": {"type": "dict"},
+                    "results_path": {"type": "str"},
+                    "results_dest": {"type": "path"},
+                },
+                "required_together": [("results_path", "results_dest")],
+            },
+            "skip_passed": {"type": "bool", "default": False},
+            **PARALLEL_ARG_SPEC,
             "command": {"type": "raw"},
             "env": {"type": "dict"},
             "network": {"type": "str"},
@@ -287,6 +405,8 @@ def main():
             **ENGINE_ARG_SPEC,
         },
         required_together=[("results_path", "results_dest")],
+        required_one_of=[("image", "tests")],
+        mutually_exclusive=[("image", "tests")],
         supports_check_mode=True,
     )
     run_module(module)

@@ -11,6 +11,7 @@ import json
 import os
 import tarfile
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import requests
@@ -27,6 +28,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._image_test impor
     summarize,
     tail,
 )
+from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils import fake_module
 
 IMAGE_ID = "sha256:" + "c" * 64
 JUNIT_FAIL = b"""<?xml version="1.0" encoding="utf-8"?>
@@ -373,3 +375,109 @@ def test_check_mode_runs_nothing(tmp_path):
 def test_a_missing_image_says_it_is_not_pulled(tmp_path):
     with pytest.raises(ImageTestError, match="does not pull"):
         run_test(FakeEngine(), RunRequest.from_params(params(image="missing:1", record_dir=str(tmp_path))))
+
+
+# -- skip_passed and several runs in one task (tests) ---------------------------------------------
+
+
+def test_skip_passed_takes_a_passing_record_and_runs_nothing(tmp_path):
+    records = str(tmp_path / "rec")
+    engine = FakeEngine(rc=0, stdout=b"4 passed\n")
+    first = run_test(engine, RunRequest.from_params(params(record_dir=records, skip_passed=True)))
+    assert first["tested_before"] is False
+    assert first["changed"] is True
+    assert len(engine.calls) == 3  # create, start, wait
+
+    again = run_test(engine, RunRequest.from_params(params(record_dir=records, skip_passed=True)))
+    assert len(engine.calls) == 3  # nothing more ran
+    assert again["changed"] is False
+    assert again["tested_before"] is True
+    assert again["passed"] is True
+    assert again["summary"] == first["summary"]
+    assert again["record"] == first["record"]
+    # check mode predicts the same
+    assert (
+        run_test(engine, RunRequest.from_params(params(record_dir=records, skip_passed=True)), check_mode=True)[
+            "changed"
+        ]
+        is False
+    )
+
+
+def test_skip_passed_runs_a_failed_image_again_and_needs_a_suite(tmp_path):
+    records = str(tmp_path / "rec")
+    run_test(FakeEngine(rc=1), RunRequest.from_params(params(record_dir=records, fail_on_error=False)))
+    engine = FakeEngine(rc=0)
+    result = run_test(engine, RunRequest.from_params(params(record_dir=records, skip_passed=True)))
+    assert result["tested_before"] is False
+    assert result["passed"] is True
+    assert engine.calls
+    with pytest.raises(ImageTestError, match="skip_passed needs suite"):
+        RunRequest.from_params(params(skip_passed=True, suite=None))
+
+
+class RunsModule(fake_module.FakeModule):
+    DEFAULTS: ClassVar[dict] = {**params(image=None), "skip_passed": False, "parallel": 4, "docker_host": None}
+
+    def __init__(self, **values):
+        super().__init__(**values)
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+
+def run_tests_module(monkeypatch, engines, **values):
+    """The module with `tests`; every run gets the FakeEngine of its image from ``engines``."""
+
+    class Session:
+        def __init__(self, params):
+            self.engine = engines[params["image"]]
+
+        def __enter__(self):
+            return self.engine
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(_image_test, "require_sdk", lambda module: None)
+    monkeypatch.setattr(_image_test, "engine_session", Session)
+    module = RunsModule(**values)
+    with pytest.raises(fake_module.Exited):
+        _image_test.run_module(module)
+    return module
+
+
+def test_tests_run_every_entry_and_report_each(monkeypatch, tmp_path):
+    engines = {"s/api:1": FakeEngine(rc=0, stdout=b"ok\n"), "s/worker:1": FakeEngine(rc=1, stdout=b"FAILED\n")}
+    module = run_tests_module(
+        monkeypatch,
+        engines,
+        tests=[{"name": "api", "image": "s/api:1", "command": ["t"]}, {"image": "s/worker:1", "env": {"A": 1}}],
+        record_dir=str(tmp_path / "rec"),
+        fail_on_error=False,
+    )
+    assert not module.failed, module.result
+    assert module.result["changed"] is True
+    assert module.result["passed"] is False
+    api, worker = module.result["runs"]
+    assert (api["name"], api["passed"], api["failed"]) == ("api", True, False)
+    assert (worker["name"], worker["passed"], worker["rc"]) == ("s/worker:1", False, 1)
+    assert engines["s/api:1"].calls[0][2]["command"] == ["t"]
+    assert engines["s/worker:1"].calls[0][2]["command"] == ["sh", "-c", "true"]  # the shared command
+    assert engines["s/worker:1"].calls[0][2]["environment"] == {"A": "1"}
+
+
+def test_a_run_that_fails_the_task_is_named_and_the_others_still_report(monkeypatch, tmp_path):
+    engines = {"s/api:1": FakeEngine(rc=0), "s/worker:1": FakeEngine(rc=2, stderr=b"Traceback\n")}
+    module = run_tests_module(
+        monkeypatch,
+        engines,
+        tests=[{"name": "api", "image": "s/api:1"}, {"name": "worker", "image": "s/worker:1"}],
+        record_dir=str(tmp_path / "rec"),
+    )
+    assert module.failed
+    assert module.result["msg"].startswith("[worker] the test suite unit in image s/worker:1")
+    assert module.result["passed"] is False
+    assert [run["failed"] for run in module.result["runs"]] == [False, True]
+    assert module.result["runs"][0]["record"]
