@@ -41,6 +41,11 @@ from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import
     parse_image_ref,
     validate_tag,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._parallel import (
+    PARALLEL_ARG_SPEC,
+    merged_params,
+    run_each,
+)
 from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import (
     REGISTRY_ARG_SPEC,
     RegistryAuth,
@@ -69,8 +74,18 @@ _PUSHED_DIGEST = re.compile(r"digest: (sha256:[a-f0-9]{64})")
 
 PUBLISH_ARG_SPEC = dict(
     REGISTRY_ARG_SPEC,
-    image={"type": "str", "required": True},
-    repository={"type": "str", "required": True},
+    **PARALLEL_ARG_SPEC,
+    image={"type": "str"},
+    repository={"type": "str"},
+    images={
+        "type": "list",
+        "elements": "dict",
+        "options": {
+            "image": {"type": "str", "required": True},
+            "repository": {"type": "str", "required": True},
+            "required_test_suites": {"type": "list", "elements": "str"},
+        },
+    },
     tags={"type": "list", "elements": "str", "required": True},
     floating_tags={"type": "list", "elements": "str", "default": []},
     required_test_suites={"type": "list", "elements": "str", "default": ["unit", "functional"]},
@@ -321,10 +336,11 @@ def _read_back(registry, repository: ImageRef, tags) -> dict:
     return states
 
 
-def publish(module, state: dict) -> dict:
+def publish(module, state: dict, *, records_only: bool = False) -> dict:
     """The checks, then (unless check mode) the pushes; the module result. Raises on refusal/failure.
 
     ``state`` collects what the failure message of the edge may use: image_id, repository, registry.
+    With ``records_only`` it stops after the checks of the inputs, the image and its test records.
     """
     params = module.params
     repository = parse_repository(params["repository"])
@@ -349,6 +365,8 @@ def publish(module, state: dict) -> dict:
             f"{params['record_dir']} on {socket.gethostname()}: {'; '.join(problems)}. Run the suites against this "
             "image (outerloop.docker.image_test) and publish only what passed. Nothing was tagged or pushed."
         )
+    if records_only:
+        return result
 
     registry = registry_client(repository.registry_host, params, params["timeout"], image=f"{name}:{tags[0]}")
     state["registry"] = registry
@@ -425,11 +443,76 @@ def publish(module, state: dict) -> dict:
     return result
 
 
+class _Entry:
+    """One entry of O(images) as publish() sees a module: its own parameters, the module's modes."""
+
+    def __init__(self, module, params: dict):
+        self.params = params
+        self.check_mode = module.check_mode
+        self._diff = module._diff
+
+
+def _publish_one(entry: _Entry, *, records_only: bool = False) -> tuple:
+    """(result, secrets to hide) of publishing one entry; a failure is a result with failed and msg."""
+    state = {}
+    try:
+        result = publish(entry, state, records_only=records_only)
+    except (PublishRefused, EngineError, RegistryError, RecordError) as exc:
+        registry = state.pop("registry", None)
+        secrets = [entry.params.get("password")] + (registry.secrets if registry is not None else [])
+        return {"failed": True, "msg": sanitize(str(exc), secrets), **state}, secrets
+    registry = state.get("registry")
+    result["failed"] = False
+    return result, (registry.secrets if registry is not None else [])
+
+
+def _publish_many(module) -> None:
+    """O(images): every check of every image first, then the images at the same time; results in order."""
+    params = module.params
+    entries = [_Entry(module, merged_params(params, image, "images")) for image in params["images"]]
+    if not entries:
+        module.fail_json(msg="images is empty; give at least one image, or use image and repository")
+    refused = [_publish_one(entry, records_only=True)[0] for entry in entries]
+    refused = [(entry, result) for entry, result in zip(entries, refused, strict=True) if result["failed"]]
+    if refused:
+        module.fail_json(
+            msg=" ".join(f"[{entry.params['image']}] {result['msg']}" for entry, result in refused)
+            + " Nothing was tagged or pushed for any of the images.",
+            changed=False,
+        )
+    try:
+        outcomes = run_each(_publish_one, entries, params["parallel"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    results = []
+    for entry, (result, secrets) in zip(entries, outcomes, strict=True):
+        module.no_log_values.update(secret for secret in secrets if secret)
+        result.setdefault("changed", False)
+        result["image"] = entry.params["image"]
+        results.append(result)
+    changed = any(result["changed"] for result in results)
+    extra = {}
+    if module._diff:
+        extra["diff"] = [result.pop("diff") for result in results if "diff" in result]
+    failed = [result for result in results if result["failed"]]
+    if failed:
+        module.fail_json(
+            msg=" ".join(f"[{result['image']}] {result['msg']}" for result in failed),
+            changed=changed,
+            results=results,
+            **extra,
+        )
+    module.exit_json(changed=changed, results=results, **extra)
+
+
 def run_module(module) -> None:
     """Run outerloop.docker.image_publish with the module's parameters; exits the module."""
     require_sdk(module)
     if module.params["timeout"] < 1:
         module.fail_json(msg=f"timeout must be at least 1 second, not {module.params['timeout']}")
+    if module.params.get("images") is not None:
+        _publish_many(module)
+        return
     state = {}
     try:
         result = publish(module, state)

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: image_publish
-short_description: Publish a tested image under its release tags, and return the digests the registry holds
+short_description: Publish tested images under their release tags, and return the digests the registry holds
 version_added: 0.1.0
 description:
   - The "bless" step of a pipeline, run on the build host. It tags a local image that passed its tests
@@ -30,6 +30,11 @@ description:
     the task reports no change. Otherwise all tags end on the digest the push produces (a tag that holds
     this image under another manifest digest is pushed again), and every tag is read back from the
     registry and must show the digest the push reported.
+  - With O(images), one task publishes several images (for example every service of a release) under the
+    same O(tags). The checks of the inputs, of every local image and of every image's test records run
+    first, for all of them; when one is refused, nothing is tagged or pushed for any. Then the images are
+    published at the same time (at most O(parallel) at once), each as described above, with one result
+    per image in RV(results).
 author:
   - outerloop.docker contributors (@outerloop)
 extends_documentation_fragment:
@@ -40,14 +45,42 @@ options:
   image:
     description:
       - The local image that was tested, as C(NAME:TAG) or image ID, on the Docker Engine at O(docker_host).
+      - Required unless O(images) is given; not allowed with it.
     type: str
-    required: true
   repository:
     description:
       - The repository to publish to, C(REGISTRY/REPOSITORY) without tag, for example V(reg1:5000/shop/api).
         The registry must be written out (V(docker.io/...) for the Docker Hub).
+      - Required unless O(images) is given; not allowed with it.
     type: str
-    required: true
+  images:
+    description:
+      - Several images in one task, each with its own repository (see the description). Every other option
+        is shared; O(images[].required_test_suites) replaces O(required_test_suites) for its image.
+      - The result is then RV(results), one entry per image in this order.
+    type: list
+    elements: dict
+    suboptions:
+      image:
+        description:
+          - The local image, as O(image).
+        type: str
+        required: true
+      repository:
+        description:
+          - Its repository, as O(repository).
+        type: str
+        required: true
+      required_test_suites:
+        description:
+          - The suites this image must have passed; default the shared O(required_test_suites).
+        type: list
+        elements: str
+  parallel:
+    description:
+      - With O(images), how many images are pushed at the same time. V(1) pushes one after another.
+    type: int
+    default: 4
   tags:
     description:
       - The release tags, for example V([1.4.0, 1.4, latest]). Each is validated as Docker does; duplicates
@@ -129,8 +162,8 @@ attributes:
   diff_mode:
     support: partial
     description:
-      - Shows the registry's digest of every tag before and after. In check mode a digest that only a push
-        would tell is shown as unknown.
+      - Shows the registry's digest of every tag before and after (one diff per image with O(images)). In check
+        mode a digest that only a push would tell is shown as unknown.
   idempotent:
     support: full
     description:
@@ -169,54 +202,96 @@ EXAMPLES = r"""
     required_test_suites: [unit]
     config_path: /home/build/.docker/config.json
   check_mode: true
+
+- name: Publish every service of a release at once; none is pushed unless all passed their tests
+  outerloop.docker.image_publish:
+    images:
+      - image: "{{ images.api }}"
+        repository: reg1:5000/shop/api
+      - image: "{{ images.worker }}"
+        repository: reg1:5000/shop/worker
+      - image: "{{ images.db }}"
+        repository: reg1:5000/shop/db
+        required_test_suites: [functional]
+    tags: [1.4.0, "1.4", latest]
+    floating_tags: ["1.4", latest]
+  register: published_all
+
+- name: Pin every image by digest
+  ansible.builtin.debug:
+    msg: "{{ published_all.results | map(attribute='pinned') | list }}"
 """
 
 RETURN = r"""
 image_id:
   description:
     - The ID of the local image that was checked and published.
-  returned: when the image exists
+  returned: when the image exists (with O(images), in every entry of RV(results))
   type: str
   sample: sha256:bc7fedd2466b6d0a1aa0ab9d0c3a2b8a4e2f5d8c1b7e3c9f0a6d4b2e8c1f7a3d5
 repository:
   description:
     - The repository, as given.
-  returned: success, and on failures after the repository was parsed
+  returned: success, and on failures after the repository was parsed (with O(images), in RV(results))
   type: str
   sample: reg1:5000/shop/api
 digests:
   description:
     - The manifest digest of every tag, as the registry reports it after the run. In check mode, only the
       digests that are known without pushing.
-  returned: success
+  returned: success (with O(images), in every entry of RV(results))
   type: dict
   sample: {"1.4.0": "sha256:6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b"}
 digest:
   description:
     - The one digest every tag holds.
-  returned: success, when every tag's digest is known (always outside check mode)
+  returned: success, when every tag's digest is known (always outside check mode); with O(images), in RV(results)
   type: str
   sample: sha256:6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b
 pinned:
   description:
     - C(REGISTRY/REPOSITORY@DIGEST), the reference to deploy.
-  returned: when RV(digest) is returned
+  returned: when RV(digest) is returned (with O(images), in RV(results))
   type: str
   sample: reg1:5000/shop/api@sha256:6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b
 pushed_tags:
   description:
     - The tags that were pushed (in check mode, would be pushed). Empty when the registry already held the image
       under every tag.
-  returned: success
+  returned: success (with O(images), in every entry of RV(results))
   type: list
   elements: str
   sample: [1.4.0, "1.4"]
 layers_uploaded:
   description:
     - How many layers the engine uploaded (layers the registry already had are not counted).
-  returned: success
+  returned: success (with O(images), in every entry of RV(results))
   type: int
   sample: 1
+results:
+  description:
+    - With O(images), one entry per image, in the order of O(images), each with the keys above for that image
+      and the keys below.
+  returned: when O(images) is given and every image passed the checks
+  type: list
+  elements: dict
+  contains:
+    image:
+      description: The entry's O(images[].image).
+      type: str
+      sample: shop/api:build-42
+    changed:
+      description: Whether this image was pushed under any tag.
+      type: bool
+      sample: true
+    failed:
+      description: Whether publishing this image failed.
+      type: bool
+      sample: false
+    msg:
+      description: Why publishing this image failed.
+      type: str
+      returned: when it failed
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -231,8 +306,9 @@ from ansible_collections.outerloop.docker.plugins.module_utils._registry_api imp
 def main():
     module = AnsibleModule(
         argument_spec=dict(PUBLISH_ARG_SPEC, **ENGINE_ARG_SPEC),
-        required_together=REGISTRY_REQUIRED_TOGETHER,
-        mutually_exclusive=REGISTRY_MUTUALLY_EXCLUSIVE,
+        required_together=[*REGISTRY_REQUIRED_TOGETHER, ("image", "repository")],
+        mutually_exclusive=[*REGISTRY_MUTUALLY_EXCLUSIVE, ("image", "images"), ("repository", "images")],
+        required_one_of=[("image", "images")],
         supports_check_mode=True,
     )
     run_module(module)

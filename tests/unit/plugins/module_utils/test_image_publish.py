@@ -235,6 +235,8 @@ class FakeModule(fake_module.FakeModule):
     DEFAULTS: ClassVar[dict] = {
         "image": "shop/api:build-7",
         "repository": REPO,
+        "images": None,
+        "parallel": 4,
         "tags": ["1.0", "latest"],
         "floating_tags": ["latest"],
         "required_test_suites": ["unit", "functional"],
@@ -358,3 +360,43 @@ def test_empty_suites_are_refused(world):
     module = world.run(required_test_suites=[])
     assert module.failed
     assert "required_test_suites is empty" in module.result["msg"]
+
+
+# -- several images in one task (images) ----------------------------------------------------------
+
+
+def test_images_are_published_each_with_its_own_result(world):
+    first = world.run(
+        image=None,
+        repository=None,
+        images=[{"image": "shop/api:build-7", "repository": REPO}, {"image": IMAGE_ID, "repository": REPO}],
+        parallel=2,
+    )
+    assert not first.failed, first.result
+    assert first.result["changed"] is True
+    results = first.result["results"]
+    assert [result["image"] for result in results] == ["shop/api:build-7", IMAGE_ID]
+    assert all(result["pinned"] == f"{REPO}@{D1}" for result in results)
+    assert len(first.result["diff"]) == 2
+    assert PASSWORD in first.no_log_values
+
+    again = world.run(image=None, repository=None, images=[{"image": "shop/api:build-7", "repository": REPO}])
+    assert again.result["changed"] is False
+    assert again.result["results"][0]["pushed_tags"] == []
+
+
+def test_one_refused_image_stops_every_push(world):
+    module = world.run(
+        image=None,
+        repository=None,
+        images=[
+            {"image": "shop/api:build-7", "repository": REPO},
+            {"image": "shop/db:build-7", "repository": "reg1:5000/shop/db", "required_test_suites": ["smoke"]},
+        ],
+    )
+    assert module.failed
+    assert module.result["msg"].startswith("[shop/db:build-7] refusing to publish shop/db:build-7")
+    assert "smoke: never ran" in module.result["msg"]
+    assert "Nothing was tagged or pushed for any of the images." in module.result["msg"]
+    assert world.engine.pushed == []
+    assert world.engine.tagged == []
