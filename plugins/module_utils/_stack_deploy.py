@@ -76,6 +76,8 @@ ROLLBACK_CONFIG_DEFAULTS = {
 _STACK = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")
 _ENV_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 UPDATE_FAILED = ("paused", "rollback_started", "rollback_paused", "rollback_completed")
+# Task states before "running": a task still in one of them on a node that is down will never get further.
+NOT_YET_RUNNING = ("new", "pending", "assigned", "accepted", "preparing", "ready", "starting")
 TASK_FAILED = ("failed", "rejected", "orphaned")
 
 
@@ -212,7 +214,9 @@ def task_error(task: dict, nodes: dict) -> str:
     status = task.get("Status") or {}
     node = nodes.get(task.get("NodeID"), task.get("NodeID") or "no node")
     message = status.get("Err") or status.get("Message") or ""
-    return f"task {str(task.get('ID'))[:12]} on {node}: {status.get('State')}: {message}".rstrip(": ")
+    code = (status.get("ContainerStatus") or {}).get("ExitCode")
+    exit_text = f" (exit code {code})" if code is not None and status.get("State") != "running" else ""
+    return f"task {str(task.get('ID'))[:12]} on {node}: {status.get('State')}: {message}".rstrip(": ") + exit_text
 
 
 def assess_service(
@@ -249,7 +253,31 @@ def assess_service(
     ]
     if since is not None:
         failed_tasks = [task for task in failed_tasks if (_parse_time(task.get("CreatedAt")) or 0) >= since - 2]
+    if ours and update_state in UPDATE_FAILED:
+        # Tasks of the new digest that ended without an error of their own: a container that exits 0
+        # when the swarm stops it for being unhealthy is "complete". They are why the update failed.
+        ended = [
+            task
+            for task in tasks
+            if _task_digest(task) == want_digest
+            and (task.get("Status") or {}).get("State") in ("complete", "shutdown")
+            and (_parse_time(task.get("CreatedAt")) or 0) >= since - 2
+            and task not in failed_tasks
+        ]
+        failed_tasks += ended
     errors = [task_error(task, nodes) for task in failed_tasks][-5:]
+    # The swarm's updater waits, start-first, for the new task to run; one placed on a node that went
+    # down never does, and the update hangs until the node returns (the orchestrator has meanwhile
+    # started a replacement elsewhere). A new update of the service gets it going on the nodes left.
+    stuck = [
+        task
+        for task in tasks
+        if task.get("NodeID") in down
+        and _task_digest(task) == want_digest
+        and (task.get("Status") or {}).get("State") in NOT_YET_RUNNING
+        and since is not None
+        and (_parse_time(task.get("CreatedAt")) or 0) >= since - 2
+    ]
     result = {
         "running": len(good),
         "desired": desired,
@@ -258,6 +286,9 @@ def assess_service(
         "update_message": update.get("Message"),
         "errors": errors,
         "tasks": sorted(str(task.get("ID")) for task in good),
+        "stuck_on": sorted({nodes.get(task.get("NodeID"), task.get("NodeID")) for task in stuck})
+        if update_state == "updating"
+        else [],
     }
     if ours and update_state in ("rollback_completed",):
         return {**result, "state": "rolled_back"}
@@ -303,6 +334,8 @@ class StackDeployment:
         self.state_dir = self.params["state_dir"]
         self.host = socket.gethostname()
         self.entries = []
+        # {service: [nodes]}: updates started again because a node went down under them (see wait).
+        self.restarted = {}
         self.given_by = history.triggered_by(given=self.params.get("triggered_by"))
         self.docker = module.get_bin_path("docker", required=True)
 
@@ -342,7 +375,7 @@ class StackDeployment:
             if svc is None:
                 result[name] = {"state": "waiting", "running": 0, "desired": None, "digest": None,
                                 "update_state": None, "update_message": None, "errors": ["service missing"],
-                                "tasks": []}  # fmt: skip
+                                "tasks": [], "stuck_on": []}  # fmt: skip
                 continue
             result[name] = assess_service(svc, self.tasks(svc["ID"]), want.get(name), since, nodes=nodes, down=down)
         return result
@@ -354,6 +387,15 @@ class StackDeployment:
             word = overall(assessments)
             if word in ("converged", "failed", "rolled_back") or time.monotonic() >= deadline:
                 return assessments
+            for name, state in sorted(assessments.items()):
+                if state.get("stuck_on") and name not in self.restarted:
+                    # A new update of the same task spec (only a service label changes, so no task is dirty
+                    # for it): the swarm stops the waiting updater, keeps the slots' tasks that already run
+                    # the release and stops the old ones beside them.
+                    label = f"io.outerloop.update-restarted={int(time.time())}"
+                    self.run_cli(["service", "update", "--detach", "--with-registry-auth", "--label-add", label,
+                                  f"{self.stack}_{name}"])  # fmt: skip
+                    self.restarted[name] = state["stuck_on"]
             time.sleep(2)
 
     # ----------------------------------------------------------------- the CLI
@@ -416,6 +458,8 @@ class StackDeployment:
                 )
                 if state["errors"]:
                     item["errors"] = state["errors"]
+                if name in self.restarted:
+                    item["update_restarted"] = f"node {', '.join(self.restarted[name])} went down during the update"
             report[name] = item
         return report
 

@@ -27,6 +27,11 @@ description:
     service back to its previous spec (O(update_config) C(failure_action=rollback)). The module waits for that,
     records the deploy with result C(rolled_back) and fails with the swarm's update message and the failing
     tasks' errors. When the stack does not converge within O(wait_timeout) it fails with result C(failed).
+  - "A node that goes down during the update: tasks on it no longer count (for a global service, neither does the
+    node). When the swarm's updater waits for a new task placed on that node, which will never run, the module starts
+    the update of that service again once (C(docker service update) of a service label only, which restarts no
+    task), so that it completes on the nodes that are up; RV(services.update_restarted) says so. When the replicas cannot be placed on the nodes left, the
+    wait ends at O(wait_timeout) with the tasks' errors."
   - O(state=rolled_back) deploys the stored files of O(rollback_to), or of the release before the current one in
     the history, the same way (a release from the history, not only the swarm's one previous spec).
     O(state=absent) runs C(docker stack rm) and waits until the stack's services and networks are gone.
@@ -304,6 +309,9 @@ services:
       description: Errors of the service's failed tasks, with their node.
       type: list
       elements: str
+    update_restarted:
+      description: Why the module started the service's update again (a node went down under it); absent otherwise.
+      type: str
 history:
   description: The newest five entries of the stack's deployment history on the manager.
   returned: always

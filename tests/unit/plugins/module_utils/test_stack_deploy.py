@@ -191,6 +191,16 @@ def test_swarm_rollback_of_this_run_is_reported_with_the_task_errors():
     assert assess_service(service(update=paused), tasks, WEB, SINCE)["state"] == "failed"
 
 
+def test_a_release_task_that_exited_0_when_stopped_unhealthy_is_named_as_the_reason():
+    update = {"State": "rollback_completed", "StartedAt": stamp(1), "Message": "rollback completed"}
+    done = task("done", state="complete", desired="shutdown", node="n2")
+    done["Status"].update(Message="finished", ContainerStatus={"ExitCode": 0})
+    tasks = [task("old1", digest=OLD), done, task("older", state="complete", desired="shutdown", created=-3600)]
+    result = assess_service(service(image_digest=OLD, update=update), tasks, WEB, SINCE, nodes={"n2": "sw2"})
+    assert result["state"] == "rolled_back"
+    assert result["errors"] == ["task done on sw2: complete: finished (exit code 0)"]
+
+
 def test_an_old_rollback_does_not_fail_an_unchanged_run():
     update = {"State": "rollback_completed", "StartedAt": stamp(-3600)}
     assert assess_service(service(update=update), [task("t1"), task("t2")], WEB, SINCE)["state"] == "converged"
@@ -232,3 +242,16 @@ def test_tasks_on_a_down_node_neither_count_nor_block():
     lost_new = task("t2", node="n3")
     result = assess_service(service(), [task("t1"), lost_new], WEB, None, down={"n3"})
     assert result["state"] == "waiting" and result["running"] == 1
+
+
+def test_an_update_waiting_for_a_task_on_a_node_that_went_down_is_stuck():
+    update = {"State": "updating", "StartedAt": stamp(1)}
+    placed = task("new-on-lost", state="assigned", desired="shutdown", node="n3", created=3)
+    replacement = task("new-elsewhere", node="n2", created=20)
+    tasks = [task("old", digest=OLD, node="n1"), placed, replacement]
+    result = assess_service(service(update=update), tasks, WEB, SINCE, nodes={"n3": "sw3"}, down={"n3"})
+    assert result["state"] == "waiting" and result["stuck_on"] == ["sw3"]
+    # the same task on a node that is up is only slow; a completed update is not stuck
+    assert assess_service(service(update=update), tasks, WEB, SINCE)["stuck_on"] == []
+    done = {"State": "completed", "StartedAt": stamp(1)}
+    assert assess_service(service(update=done), tasks, WEB, SINCE, down={"n3"})["stuck_on"] == []
