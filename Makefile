@@ -40,7 +40,7 @@ ci: bootstrap
 	bash scripts/install-collection.sh >/dev/null
 	repo=$$(bash scripts/sample-repo.sh) && \
 	version=1.0.$$(git -C $$repo rev-list --count HEAD) && \
-	$(PLAYBOOK) tests/lab/seed.yml && \
+	$(PLAYBOOK) tests/lab/seed.yml --limit build_hosts && \
 	$(PLAYBOOK) outerloop.docker.ci -e @examples/ci-sample-app.yml -e ci_source_repo=$$repo -e ci_version=$$version \
 	  -e ci_release_dir=$(CURDIR)/.lab/releases && \
 	echo "release manifest: .lab/releases/sample-app-$$version.json" && cat .lab/releases/sample-app-$$version.json
@@ -71,5 +71,5 @@ bench: bootstrap
 
 bench-ci: bootstrap
 	bash scripts/install-collection.sh >/dev/null
-	$(PLAYBOOK) tests/lab/seed.yml >/dev/null
+	$(PLAYBOOK) tests/lab/seed.yml --limit build_hosts >/dev/null
 	$(PY) tests/bench/bench_ci.py

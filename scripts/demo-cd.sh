@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CD half of the demo on the lab, after `make ci`: the sample application's newest release to
-# qa, promoted to staging and production, the status of every environment; then a release with a
-# bug only an environment shows (its api refuses APP_ENVIRONMENT=qa) goes to qa and rolls back.
+# qa, promoted to staging, production and the cluster (a Docker Swarm), the status of every
+# environment; then a release with a bug only an environment shows (its api refuses
+# APP_ENVIRONMENT=qa) goes to qa and rolls back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 playbook=(.venv/bin/ansible-playbook)
@@ -17,6 +18,9 @@ step "promote $version to staging"
 "${playbook[@]}" -i inventories/staging outerloop.docker.promote -e outerloop_release_path="$release"
 step "promote $version to production, one host at a time"
 "${playbook[@]}" -i inventories/production outerloop.docker.promote -e outerloop_release_path="$release"
+step "promote $version to the cluster: a Docker Swarm of three nodes, rolling, health-gated"
+"${playbook[@]}" -i inventories/lab tests/lab/seed.yml --limit cluster >/dev/null  # the lab's front proxy image
+"${playbook[@]}" -i inventories/cluster outerloop.docker.promote -e outerloop_release_path="$release"
 
 # The broken release: a branch of the sample repository, built and published by the same CI.
 git -C "$repo" checkout -q -B broken main
@@ -40,8 +44,8 @@ fi
 sed -n '/Stop at the first failing host/,$p' .lab/broken-deploy.log | sed -n '/^fatal/,/^$/p'
 echo "(whole output: .lab/broken-deploy.log)"
 
-for env in qa staging production; do
+for env in qa staging production cluster; do
   step "status of $env"
   "${playbook[@]}" -i inventories/$env outerloop.docker.status -e outerloop_release_path="$release" \
-    | sed -n '/Show the environment as a table/,/^$/p' | grep -E "^\s+- " || true
+    | sed -nE '/Show the (environment|stack) as a table/,/^$/p' | grep -E "^\s+- " || true
 done
