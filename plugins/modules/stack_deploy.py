@@ -30,8 +30,8 @@ description:
   - "A node that goes down during the update: tasks on it no longer count (for a global service, neither does the
     node). When the swarm's updater waits for a new task placed on that node, which will never run, the module starts
     the update of that service again once (C(docker service update) of a service label only, which restarts no
-    task), so that it completes on the nodes that are up; RV(services.update_restarted) says so. When the replicas cannot be placed on the nodes left, the
-    wait ends at O(wait_timeout) with the tasks' errors."
+    task), so that it completes on the nodes that are up; RV(services.update_restarted) says so. When the replicas
+    cannot be placed on the nodes left, the wait ends at O(wait_timeout) with the tasks' errors."
   - O(state=rolled_back) deploys the stored files of O(rollback_to), or of the release before the current one in
     the history, the same way (a release from the history, not only the swarm's one previous spec).
     O(state=absent) runs C(docker stack rm) and waits until the stack's services and networks are gone.

@@ -21,7 +21,7 @@ import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-BACKEND_HOST, _, BACKEND_PORT = os.environ.get("EDGE_BACKEND", "tasks.api:8080").rpartition(":")
+BACKEND_HOST, BACKEND_PORT = os.environ.get("EDGE_BACKEND", "tasks.api:8080").rsplit(":", 1)
 PORT = int(os.environ.get("EDGE_PORT", "8080"))
 # How long a request may wait for a backend to answer at all, trying one after the other.
 RETRY_SECONDS = float(os.environ.get("EDGE_RETRY_SECONDS", "15"))

@@ -24,8 +24,8 @@ HISTORY = [{"action": "deploy", "result": "succeeded", "release_id": "sample-app
             "version": "1.0.0", "finished": "2026-11-26T13:00:00Z"}]  # fmt: skip
 
 
-def report(services, tasks, expected=EXPECTED, known=None):
-    return build_stack_report("sample-app", services, tasks, NODES, HISTORY, expected=expected, known=known)
+def report(services, tasks, known=None):
+    return build_stack_report("sample-app", services, tasks, NODES, HISTORY, expected=EXPECTED, known=known)
 
 
 def test_in_sync_stack_reports_replicas_nodes_and_the_lost_node():
