@@ -550,11 +550,18 @@ class StackDeployment:
         result_word = "rolled_back" if swarm_rolled_back else "failed"
         self.record(action, result_word, started, manifest=manifest, previous=previous_id, reason=reason)
         if swarm_rolled_back:
+            # The swarm rolls back only the services whose update failed; the others already run the new
+            # release. The whole stack goes back to the release before, so that it is one release again.
+            problem = self.restore(previous_id) if previous_id else "there is no release before it"
+            back = (
+                f"the other services were returned to {previous_id} as well, which runs again"
+                if problem is None
+                else f"the other services may still run the new release: returning them failed ({problem})"
+            )
             msg = (
                 f"release {manifest['release_id']} failed on stack {self.stack} and the swarm rolled it back "
-                f"(update_config.failure_action rollback): {self.failure_text(assessments)}. The previous spec "
-                f"({(current or {}).get('release_id') or 'what ran before'}) runs again; fix the release and deploy "
-                "a new one"
+                f"(update_config.failure_action rollback): {self.failure_text(assessments)}. {back[0].upper()}"
+                f"{back[1:]}; fix the release and deploy a new one"
             )
         else:
             msg = (
@@ -565,6 +572,23 @@ class StackDeployment:
             )
         raise DeployError(msg, services=result["services"], rolled_back=swarm_rolled_back,
                           history=self.entries[-5:])  # fmt: skip
+
+    def restore(self, release_id: str) -> str | None:
+        """Deploy the stored files of release_id again and wait until converged; None, or what went wrong."""
+        stored = history.read_release_files(self.state_dir, self.stack, release_id)
+        if not stored or "manifest.json" not in stored:
+            return f"its files are not stored under {history.project_path(self.state_dir, self.stack)} on {self.host}"
+        manifest = check_manifest(json.loads(stored["manifest.json"]), f"stored release {release_id}")
+        since = time.time()
+        try:
+            self.stack_deploy({name: stored.get(name) for name in history.RELEASE_FILES},
+                              parse_env_text(stored.get(".env") or ""))  # fmt: skip
+        except DeployError as exc:
+            return str(exc)
+        want = {name: svc["digest"] for name, svc in manifest["services"].items()}
+        assessments = self.wait(want, since)
+        word = overall(assessments)
+        return None if word == "converged" else f"{word}: {self.failure_text(assessments)}"
 
     def rollback(self) -> dict:
         current = history.current_entry(self.entries)

@@ -24,9 +24,12 @@ description:
     replicas of the release digest (a task with a healthcheck runs only once healthy) and its update completed;
     record the deploy in C(<state_dir>/<stack>/history.json)."
   - When an update fails (a task exits or turns unhealthy within the monitor window), the swarm itself rolls the
-    service back to its previous spec (O(update_config) C(failure_action=rollback)). The module waits for that,
-    records the deploy with result C(rolled_back) and fails with the swarm's update message and the failing
-    tasks' errors. When the stack does not converge within O(wait_timeout) it fails with result C(failed).
+    service back to its previous spec (O(update_config) C(failure_action=rollback)). The swarm does that per
+    service, so the services whose update succeeded would keep the new release: the module waits for the swarm's
+    rollback, then deploys the stored release before again, so that the whole stack runs one release, waits until
+    it has converged, records the deploy with result C(rolled_back) and fails with the swarm's update message and
+    the failing tasks' errors. When the stack does not converge within O(wait_timeout) it fails with result
+    C(failed).
   - "A node that goes down during the update: tasks on it no longer count (for a global service, neither does the
     node). When the swarm's updater waits for a new task placed on that node, which will never run, the module starts
     the update of that service again once (C(docker service update) of a service label only, which restarts no

@@ -30,8 +30,10 @@ _spec = importlib.util.spec_from_file_location("outerloop_lab", ROOT / "tests" /
 lab = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(lab)
 
+# The hosts test_10 provisions, and the swarm's, which test_50 provisions and forms.
 LAB_HOSTS = ["reg1", "build1", "qa1", "staging1", "prod1", "prod2"]
 DOCKER_HOSTS = ["qa1", "staging1", "prod1", "prod2"]
+CLUSTER_HOSTS = ["swarm1", "swarm2", "swarm3"]
 
 
 @dataclass
@@ -121,7 +123,7 @@ def provisioned_lab(fresh_lab):
     if on_host("build1", "systemctl", "is-active", "docker").stdout.strip() != "active":
         run = playbook("outerloop.docker.provision")
         assert run.rc == 0, run.out[-3000:]
-    seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"))
+    seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"), "--limit", "build_hosts")
     assert seed.rc == 0, seed.out[-3000:]
     return fresh_lab
 
@@ -162,3 +164,7 @@ def start_extra_host(name: str, addr: str) -> Path:
 """
     )
     return inventory
+
+
+# The CD tests' releases, made once per session (a fixture shared by test files is found here).
+from .cd_releases import releases  # noqa: E402, F401

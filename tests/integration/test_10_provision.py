@@ -25,6 +25,8 @@ from .conftest import (
 )
 
 ENGINE_HOSTS = ["build1", *DOCKER_HOSTS]
+# The swarm's hosts (group cluster) are provisioned and formed by test_50_swarm.
+NOT_CLUSTER = ("--limit", "all:!cluster")
 REGISTRY = "reg1:5000"
 
 
@@ -38,23 +40,23 @@ def dockerd_pid(host: str) -> str:
 
 @pytest.fixture(scope="module")
 def check_run(fresh_lab):
-    return playbook("outerloop.docker.provision", "--check", "--diff")
+    return playbook("outerloop.docker.provision", *NOT_CLUSTER, "--check", "--diff")
 
 
 @pytest.fixture(scope="module")
 def first_run(check_run):
-    return playbook("outerloop.docker.provision")
+    return playbook("outerloop.docker.provision", *NOT_CLUSTER)
 
 
 @pytest.fixture(scope="module")
 def second_run(first_run):
     assert first_run.rc == 0, first_run.out[-3000:]
-    return playbook("outerloop.docker.provision")
+    return playbook("outerloop.docker.provision", *NOT_CLUSTER)
 
 
 @pytest.fixture(scope="module")
 def smoke_run(second_run):
-    return playbook("outerloop.docker.smoke")
+    return playbook("outerloop.docker.smoke", *NOT_CLUSTER)
 
 
 def test_check_mode_on_fresh_hosts_predicts_changes_and_changes_nothing(check_run):
@@ -90,7 +92,7 @@ def test_second_run_changes_nothing(second_run):
 
 
 def test_check_mode_on_provisioned_hosts_predicts_no_change(second_run):
-    run = playbook("outerloop.docker.provision", "--check")
+    run = playbook("outerloop.docker.provision", *NOT_CLUSTER, "--check")
     assert run.rc == 0, run.out[-3000:]
     assert run.changed() == dict.fromkeys(LAB_HOSTS, 0)
 
@@ -247,7 +249,7 @@ def test_installed_collection_works_from_any_directory(second_run, tmp_path):
 
 def test_credentials_never_reach_the_output(second_run):
     """The most verbose run that handles every password: check mode with -vvv and diff."""
-    run = playbook("outerloop.docker.provision", "--check", "--diff", "-vvv")
+    run = playbook("outerloop.docker.provision", *NOT_CLUSTER, "--check", "--diff", "-vvv")
     assert run.rc == 0, run.out[-3000:]
     assert "TASK [outerloop.docker.docker_host : Log in to the registries]" in run.out
     for name in ("registry-ci", "registry-deploy"):
@@ -264,7 +266,7 @@ def test_rotating_a_registry_password(second_run, tmp_path):
     extra = tmp_path / "rotate.json"
     extra.write_text(json.dumps({"lab_deploy_password": new}))
     try:
-        run = playbook("outerloop.docker.provision", "-e", f"@{extra}")
+        run = playbook("outerloop.docker.provision", *NOT_CLUSTER, "-e", f"@{extra}")
         assert run.rc == 0, run.out[-3000:]
         changed = run.changed()
         assert changed["reg1"] >= 1 and changed["build1"] == 0, changed
@@ -272,6 +274,6 @@ def test_rotating_a_registry_password(second_run, tmp_path):
         assert new not in run.out and old not in run.out
         assert on_host("qa1", "docker", "pull", f"{REGISTRY}/outerloop/smoke:build1").returncode == 0
     finally:
-        restored = playbook("outerloop.docker.provision")
+        restored = playbook("outerloop.docker.provision", *NOT_CLUSTER)
     assert restored.rc == 0, restored.out[-3000:]
     assert on_host("qa1", "docker", "pull", f"{REGISTRY}/outerloop/smoke:build1").returncode == 0

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from .conftest import LAB_HOSTS, ROOT
+from .conftest import CLUSTER_HOSTS, LAB_HOSTS, ROOT
 
 
 def docker(*args: str) -> str:
@@ -18,11 +18,11 @@ def test_lab_down_leaves_nothing_behind(fresh_lab):
     subprocess.run([*lab, "up"], check=True, capture_output=True, timeout=600)
     volumes = [
         mount["Name"]
-        for host in LAB_HOSTS
+        for host in LAB_HOSTS + CLUSTER_HOSTS
         for mount in json.loads(docker("inspect", host))[0]["Mounts"]
         if mount["Type"] == "volume"
     ]
-    assert len(volumes) == len(LAB_HOSTS)  # each host's /var/lib/docker
+    assert len(volumes) == len(LAB_HOSTS + CLUSTER_HOSTS)  # each host's /var/lib/docker
     try:
         subprocess.run([*lab, "down"], check=True, capture_output=True, timeout=600)
         assert docker("ps", "-aq", "--filter", "label=io.outerloop.lab=host").strip() == ""

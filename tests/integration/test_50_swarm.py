@@ -1,0 +1,229 @@
+"""The swarm environment on the lab: provisioning forms the cluster; releases that passed qa and staging
+on the compose hosts are promoted to it with the same playbooks; rolling updates, the swarm's own rollback,
+a rollback from the history and the loss of a node, each under a continuous stream of requests.
+
+The cluster is inventories/cluster: swarm1 (manager, holds the store) and the workers swarm2 and swarm3. Clients
+reach the application through the lab's front proxy on port 8080 of any node (no IPVS here: see
+inventories/cluster/group_vars/cluster/deploy.yml). The assertions look at the swarm itself (docker service
+inspect on the manager), at what the proxy answers on every node, and at the requests that failed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from .cd_releases import manifest_path, release, version
+from .conftest import CLUSTER_HOSTS, ROOT, on_host, playbook
+from .traffic import Traffic
+
+NODES = {"swarm1": "172.29.77.51", "swarm2": "172.29.77.52", "swarm3": "172.29.77.53"}
+EDGE = "http://172.29.77.51:8080/version"  # the manager's proxy: the node the tests never stop
+TRAFFIC_REPORT = ROOT / "tests" / "output" / "swarm-traffic.json"
+
+
+def cluster(playbook_name: str, *extra: str, patch: int | None = None):
+    args = [f"outerloop.docker.{playbook_name}", *extra]
+    if patch is not None:
+        args += ["-e", f"outerloop_release_path={manifest_path(patch)}"]
+    return playbook(*args, inventory="inventories/cluster")
+
+
+def promote(env: str, patch: int):
+    name = "deploy" if env == "qa" else "promote"
+    return playbook(f"outerloop.docker.{name}", "-e", f"outerloop_release_path={manifest_path(patch)}",
+                    inventory=f"inventories/{env}")  # fmt: skip
+
+
+def stack_digests() -> dict[str, str]:
+    """Service -> the digest of its spec, from the swarm manager."""
+    names = on_host("swarm1", "docker", "stack", "services", "sample-app", "--format", "{{.Name}}").stdout.split()
+    digests = {}
+    for name in names:
+        image = on_host("swarm1", "docker", "service", "inspect", name, "--format",
+                        "{{.Spec.TaskTemplate.ContainerSpec.Image}}").stdout.strip()  # fmt: skip
+        digests[name.removeprefix("sample-app_")] = image.rpartition("@")[2] if "@" in image else image
+    return digests
+
+
+def runs_release(patch: int) -> bool:
+    digests = stack_digests()
+    return all(digests.get(name) == svc["digest"] for name, svc in release(patch)["services"].items())
+
+
+def task_ids() -> list[str]:
+    out = on_host("swarm1", "docker", "stack", "ps", "sample-app", "--filter", "desired-state=running", "-q").stdout
+    return sorted(out.split())
+
+
+def served(node: str) -> str | None:
+    try:
+        with urllib.request.urlopen(f"http://{NODES[node]}:8080/version", timeout=5) as resp:
+            return json.load(resp)["version"]
+    except OSError:
+        return None
+
+
+def record(name: str, traffic: Traffic, seconds: float) -> None:
+    """Keep the request counts for the report (README, closing note)."""
+    data = json.loads(TRAFFIC_REPORT.read_text()) if TRAFFIC_REPORT.exists() else {}
+    data[name] = {"requests": traffic.sent, "failed": len(traffic.failures), "seconds": round(seconds, 1),
+                  "versions": dict(traffic.versions), "first_failures": traffic.failures[:5]}  # fmt: skip
+    TRAFFIC_REPORT.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def under_traffic(name: str, action):
+    """Run action() while a client sends requests to the cluster; returns (action's result, traffic)."""
+    t0 = time.monotonic()
+    with Traffic(EDGE) as traffic:
+        time.sleep(1)
+        result = action()
+        time.sleep(2)
+    record(name, traffic, time.monotonic() - t0)
+    return result, traffic
+
+
+@pytest.fixture(scope="module")
+def formed(provisioned_lab):
+    """The cluster's hosts provisioned (Docker without live-restore) and the swarm formed by provision.yml."""
+    TRAFFIC_REPORT.unlink(missing_ok=True)
+    run = playbook("outerloop.docker.provision", "--limit", "registry:cluster")
+    seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"), "--limit", "cluster")
+    assert seed.rc == 0, seed.out[-3000:]
+    return run
+
+
+@pytest.fixture(scope="module")
+def on_cluster(formed, releases):
+    """Release 0 promoted to the cluster; it must have passed staging (test_30 did that, else it is done here)."""
+    run = cluster("promote", patch=0)
+    if run.rc != 0 and "has not passed staging" in run.out:
+        for env in ("qa", "staging"):
+            assert promote(env, 0).rc == 0
+        run = cluster("promote", patch=0)
+    return run
+
+
+def test_provision_forms_the_swarm_from_the_inventory(formed):
+    assert formed.rc == 0, formed.out[-3000:]
+    nodes = on_host("swarm1", "docker", "node", "ls", "--format", "{{.Hostname}} {{.Status}} {{.ManagerStatus}}")
+    assert sorted(nodes.stdout.splitlines()) == ["swarm1 Ready Leader", "swarm2 Ready ", "swarm3 Ready "]
+    label = on_host("swarm1", "docker", "node", "inspect", "swarm1", "--format", "{{json .Spec.Labels}}").stdout
+    assert json.loads(label) == {"outerloop.store": "true"}
+    for host in CLUSTER_HOSTS:
+        daemon = json.loads(on_host(host, "cat", "/etc/docker/daemon.json").stdout)
+        assert daemon["live-restore"] is False, host
+    again = playbook("outerloop.docker.provision", "--limit", "cluster", "--tags", "swarm")
+    assert again.rc == 0, again.out[-3000:]
+    assert again.changed() == dict.fromkeys(CLUSTER_HOSTS, 0), again.out[-3000:]
+
+
+def test_the_release_from_staging_runs_on_the_swarm(on_cluster):
+    assert on_cluster.rc == 0, on_cluster.out[-4000:]
+    assert runs_release(0), stack_digests()
+    assert all(served(node) == version(0) for node in NODES), {node: served(node) for node in NODES}
+    # the status table at the end of the run: per service replicas and nodes, the nodes' state
+    assert "SERVICE | REPLICAS | DIGEST | IN SYNC | NODES" in on_cluster.out
+    assert "NODES: swarm1 ready, swarm2 ready, swarm3 ready" in on_cluster.out
+
+
+def test_a_release_that_has_not_passed_staging_is_refused(on_cluster):
+    before = stack_digests()
+    run = cluster("promote", patch=2)
+    assert run.rc != 0
+    assert "has not passed staging" in run.out, run.out[-3000:]
+    assert stack_digests() == before
+
+
+def test_the_same_release_again_changes_nothing(on_cluster):
+    before = task_ids()
+    run = cluster("promote", patch=0)
+    assert run.rc == 0, run.out[-3000:]
+    assert run.changed() == {"swarm1": 0}, run.out[-3000:]
+    assert task_ids() == before
+
+
+def test_check_mode_shows_the_digests_that_would_change(on_cluster):
+    run = cluster("deploy", "--check", "--diff", "-e", "deploy_requires_environment=", patch=1)
+    assert run.rc == 0, run.out[-3000:]
+    for name, svc in release(1)["services"].items():
+        assert svc["digest"] in run.out, name
+    assert runs_release(0)
+
+
+def test_a_rolling_update_loses_no_request(on_cluster):
+    def promote_release_1():
+        run = cluster("promote", patch=1)
+        if run.rc != 0 and "has not passed staging" in run.out:  # test_30 did not run before
+            assert promote("qa", 1).rc == 0 and promote("staging", 1).rc == 0
+            run = cluster("promote", patch=1)
+        return run
+
+    run, traffic = under_traffic("rolling update", promote_release_1)
+    assert run.rc == 0, run.out[-4000:]
+    assert runs_release(1), stack_digests()
+    assert traffic.sent > 100 and traffic.failures == [], str(traffic)
+    assert traffic.versions[version(0)] > 0 and traffic.versions[version(1)] > 0, str(traffic)
+
+
+def test_an_unhealthy_release_is_rolled_back_by_the_swarm_and_loses_no_request(on_cluster):
+    # Release 2 never passed staging (it is the broken one): the gate is lifted for this deploy only.
+    run, traffic = under_traffic(
+        "swarm rollback", lambda: cluster("deploy", "-e", "deploy_requires_environment=", patch=2)
+    )
+    assert run.rc != 0
+    assert "the swarm rolled it back" in run.out and "api: rolled_back" in run.out, run.out[-3000:]
+    assert runs_release(1), stack_digests()
+    assert traffic.failures == [] and set(traffic.versions) == {version(1)}, str(traffic)
+    history = json.loads(on_host("swarm1", "cat", "/var/lib/outerloop/stacks/sample-app/history.json").stdout)
+    assert history[-1]["result"] == "rolled_back" and history[-1]["version"] == version(2)
+
+
+def test_rollback_goes_back_in_the_history_and_status_reports_it(on_cluster):
+    run, traffic = under_traffic("rollback.yml", lambda: cluster("rollback", "-e", "deploy_project=sample-app"))
+    assert run.rc == 0, run.out[-3000:]
+    assert runs_release(0), stack_digests()
+    assert traffic.failures == [], str(traffic)
+    status = cluster("status", "-e", "deploy_project=sample-app", patch=1)
+    assert status.rc == 0, status.out[-3000:]
+    # compared with release 1, the stack (back on release 0) has drifted in every release service
+    services = sorted(release(1)["services"])
+    assert f"drift: {', '.join(services)}" in status.out, status.out[-3000:]
+
+
+def test_a_node_lost_during_a_deploy(on_cluster):
+    """swarm3 is killed a few seconds into the update to release 1: the stack converges on swarm1 and swarm2."""
+
+    def deploy_and_lose_a_node():
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", "inventories/cluster", "outerloop.docker.promote",
+             "-e", f"outerloop_release_path={manifest_path(1)}"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        time.sleep(6)
+        subprocess.run(["docker", "kill", "swarm3"], check=True, capture_output=True)
+        out, _ = proc.communicate(timeout=900)
+        return proc.returncode, out
+
+    try:
+        (rc, out), traffic = under_traffic("node loss", deploy_and_lose_a_node)
+        assert rc == 0, out[-4000:]
+        assert runs_release(1), stack_digests()
+        assert "NODES: swarm1 ready, swarm2 ready, swarm3 down" in out, out[-3000:]
+        assert served("swarm1") == version(1) and served("swarm2") == version(1)
+        assert traffic.failures == [], str(traffic)
+        status = cluster("status", "-e", "deploy_project=sample-app")
+        assert "swarm3 down" in status.out and "in sync" in status.out, status.out[-3000:]
+    finally:
+        subprocess.run(["docker", "start", "swarm3"], check=True, capture_output=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            nodes = on_host("swarm1", "docker", "node", "ls", "--format", "{{.Hostname}} {{.Status}}").stdout
+            if "swarm3 Ready" in nodes:
+                break
+            time.sleep(2)
+    assert "swarm3 Ready" in nodes
