@@ -227,3 +227,36 @@ def test_a_node_lost_during_a_deploy(on_cluster):
                 break
             time.sleep(2)
     assert "swarm3 Ready" in nodes
+
+
+def swarm_nodes() -> list[str]:
+    out = on_host("swarm1", "docker", "node", "ls", "--format", "{{.Hostname}} {{.Status}}").stdout
+    return sorted(out.splitlines())
+
+
+def test_a_host_removed_from_the_inventory_leaves_and_joins_again_when_back(on_cluster, tmp_path):
+    """swarm3 out of the inventory: drained and removed (only when told); back in it: it joins again."""
+    inventory = tmp_path / "cluster"
+    inventory.mkdir()
+    hosts = (ROOT / "inventories" / "cluster" / "hosts.yml").read_text()
+    without = hosts.replace("                swarm3:\n                  ansible_host: 172.29.77.53\n", "")
+    assert without != hosts
+    (inventory / "hosts.yml").write_text(without)
+    (inventory / "group_vars").symlink_to(ROOT / "inventories" / "cluster" / "group_vars")
+    lab = ["-e", f"lab_dir={ROOT / '.lab'}", "-e", f"deploy_inventory_dir={ROOT / 'inventories' / 'cluster'}"]
+
+    report = playbook("outerloop.docker.provision", "--tags", "swarm", *lab, inventory=str(inventory / "hosts.yml"))
+    assert report.rc == 0, report.out[-3000:]
+    assert "swarm_workers: swarm3 (set swarm_remove_absent_nodes" in report.out, report.out[-3000:]
+    assert "swarm3 Ready" in swarm_nodes()  # reported, not removed
+
+    removed = playbook("outerloop.docker.provision", "--tags", "swarm", "-e", "swarm_remove_absent_nodes=true", *lab,
+                       inventory=str(inventory / "hosts.yml"))  # fmt: skip
+    assert removed.rc == 0, removed.out[-3000:]
+    assert swarm_nodes() == ["swarm1 Ready", "swarm2 Ready"]
+
+    back = playbook("outerloop.docker.provision", "--tags", "swarm", inventory="inventories/cluster")
+    assert back.rc == 0, back.out[-3000:]
+    assert swarm_nodes() == ["swarm1 Ready", "swarm2 Ready", "swarm3 Ready"]
+    again = playbook("outerloop.docker.provision", "--tags", "swarm", inventory="inventories/cluster")
+    assert again.changed() == dict.fromkeys(CLUSTER_HOSTS, 0), again.out[-3000:]
