@@ -25,7 +25,7 @@ description:
     record the deploy in C(<state_dir>/<stack>/history.json)."
   - When an update fails (a task exits or turns unhealthy within the monitor window), the swarm itself rolls the
     service back to its previous spec (O(update_config) C(failure_action=rollback)). The swarm does that per
-    service, so the services whose update succeeded would keep the new release: the module waits for the swarm's
+    service, so the services whose update succeeded would keep the new release; the module waits for the swarm's
     rollback, then deploys the stored release before again, so that the whole stack runs one release, waits until
     it has converged, records the deploy with result C(rolled_back) and fails with the swarm's update message and
     the failing tasks' errors. When the stack does not converge within O(wait_timeout) it fails with result

@@ -167,4 +167,4 @@ def start_extra_host(name: str, addr: str) -> Path:
 
 
 # The CD tests' releases, made once per session (a fixture shared by test files is found here).
-from .cd_releases import releases  # noqa: E402, F401
+from .cd_releases import releases  # noqa: E402, F401  # pylint: disable=unused-import

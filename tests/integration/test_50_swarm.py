@@ -206,7 +206,7 @@ def test_a_node_lost_during_a_deploy(on_cluster):
         )  # fmt: skip
         time.sleep(6)
         subprocess.run(["docker", "kill", "swarm3"], check=True, capture_output=True)
-        out, _ = proc.communicate(timeout=900)
+        out = proc.communicate(timeout=900)[0]
         return proc.returncode, out
 
     try:

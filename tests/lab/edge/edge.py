@@ -83,7 +83,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)
-        if not any(name.lower() == "content-type" for name, _ in headers):
+        if not any(header[0].lower() == "content-type" for header in headers):
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
