@@ -192,32 +192,45 @@ def build_report(project: str, containers: list, entries: list, *, expected=None
             elif known is None or name not in known:
                 extra.append(name)
         missing = sorted(name for name in digests if name not in services)
-        drift = {
-            "against": expected["against"],
-            "release_id": expected["release_id"],
-            "in_sync": not (changed or missing or extra),
-            "changed": sorted(changed),
-            "missing": missing,
-            "extra": sorted(extra),
-        }
-    current = current_entry(entries)
-    newest_first = list(reversed(entries))[:limit] if limit > 0 else []
+        drift = drift_report(expected, changed, missing, extra)
     return {
         "project": project,
         "exists": bool(services) or bool(entries),
-        "release_id": (current or {}).get("release_id"),
-        "version": (current or {}).get("version"),
-        "commit": (current or {}).get("commit"),
-        "environment": (current or {}).get("environment"),
-        "deployed_at": (current or {}).get("finished"),
-        "deployed_by": (current or {}).get("triggered_by"),
-        "last_action": {key: newest_first[0].get(key) for key in ("action", "result", "release_id", "finished")}
-        if newest_first
-        else None,
+        **history_summary(entries, limit),
         "running": sum(service["running"] for service in services.values()),
         "healthy": bool(services) and all(service["healthy"] for service in services.values()),
         "services": services,
         "drift": drift,
+    }
+
+
+def drift_report(expected: dict, changed, missing, extra) -> dict:
+    """The ``drift`` result from the services found changed, missing and extra against ``expected``."""
+    return {
+        "against": expected["against"],
+        "release_id": expected["release_id"],
+        "in_sync": not (changed or missing or extra),
+        "changed": sorted(changed),
+        "missing": sorted(missing),
+        "extra": sorted(extra),
+    }
+
+
+def history_summary(entries: list, limit: int) -> dict:
+    """What a report says from the deployment history: the current release, when and by whom, the
+    last action, and the newest ``limit`` entries, newest first."""
+    current = current_entry(entries) or {}
+    newest_first = list(reversed(entries))[:limit] if limit > 0 else []
+    return {
+        "release_id": current.get("release_id"),
+        "version": current.get("version"),
+        "commit": current.get("commit"),
+        "environment": current.get("environment"),
+        "deployed_at": current.get("finished"),
+        "deployed_by": current.get("triggered_by"),
+        "last_action": {key: newest_first[0].get(key) for key in ("action", "result", "release_id", "finished")}
+        if newest_first
+        else None,
         "history": newest_first,
     }
 

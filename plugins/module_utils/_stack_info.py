@@ -32,7 +32,9 @@ from ansible_collections.outerloop.docker.plugins.module_utils._deploy_history i
 from ansible_collections.outerloop.docker.plugins.module_utils._deployment_info import (
     InfoError,
     compose_services,
+    drift_report,
     expected_from,
+    history_summary,
     stored_manifest,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._engine import EngineError, engine_session, require_sdk
@@ -124,34 +126,16 @@ def build_stack_report(stack: str, services: dict, tasks: dict, nodes: list, ent
         changed = sorted(name for name, view in report.items() if name in digests and not view["in_sync"])
         missing = sorted(name for name in digests if name not in report)
         extra = sorted(name for name in report if name not in digests and (known is None or name not in known))
-        drift = {
-            "against": expected["against"],
-            "release_id": expected["release_id"],
-            "in_sync": not (changed or missing or extra),
-            "changed": changed,
-            "missing": missing,
-            "extra": extra,
-        }
-    current = current_entry(entries)
-    newest_first = list(reversed(entries))[:limit] if limit > 0 else []
+        drift = drift_report(expected, changed, missing, extra)
     return {
         "stack": stack,
         "exists": bool(services) or bool(entries),
-        "release_id": (current or {}).get("release_id"),
-        "version": (current or {}).get("version"),
-        "commit": (current or {}).get("commit"),
-        "environment": (current or {}).get("environment"),
-        "deployed_at": (current or {}).get("finished"),
-        "deployed_by": (current or {}).get("triggered_by"),
-        "last_action": {key: newest_first[0].get(key) for key in ("action", "result", "release_id", "finished")}
-        if newest_first
-        else None,
+        **history_summary(entries, limit),
         "converged": bool(services) and all(view["converged"] for view in report.values()),
         "services": report,
         "nodes": sorted(views, key=lambda view: view["hostname"]),
         "nodes_down": sorted(view["hostname"] for view in views if view["state"] != "ready"),
         "drift": drift,
-        "history": newest_first,
     }
 
 
