@@ -28,6 +28,11 @@ if ! docker info >/dev/null 2>&1; then
   if [ "$(ps -o comm= -p 1)" = systemd ]; then
     systemctl start docker
   else
+    # A daemon that is still shutting down (it stops every container first) holds the pid file.
+    for _ in $(seq 1 180); do
+      [ -f /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null || break
+      sleep 1
+    done
     log "starting dockerd (log: /var/log/dockerd.log)"
     nohup dockerd >/var/log/dockerd.log 2>&1 &
   fi
