@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,7 +126,34 @@ def provisioned_lab(fresh_lab):
         assert run.rc == 0, run.out[-3000:]
     seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"), "--limit", "build_hosts")
     assert seed.rc == 0, seed.out[-3000:]
+    start_cluster_provisioning()
     return fresh_lab
+
+
+_CLUSTER: dict = {}
+
+
+def start_cluster_provisioning() -> None:
+    """Provision the swarm's hosts, form the swarm and load the lab's proxy on them, in the background:
+    their Docker installation then overlaps the CI and CD tests instead of adding to the run. The
+    registry host is in the play because the Docker hosts trust the CA its role exports."""
+    if "thread" in _CLUSTER:
+        return
+
+    def work() -> None:
+        run = playbook("outerloop.docker.provision", "--limit", "registry:cluster")
+        seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"), "--limit", "cluster") if run.rc == 0 else None
+        _CLUSTER["result"] = (run, seed)
+
+    _CLUSTER["thread"] = threading.Thread(target=work, daemon=True)
+    _CLUSTER["thread"].start()
+
+
+def cluster_provisioned() -> tuple[Run, Run | None]:
+    """The provision run of the swarm's hosts and the seed run after it (None when provisioning failed)."""
+    start_cluster_provisioning()
+    _CLUSTER["thread"].join(timeout=1500)
+    return _CLUSTER["result"]
 
 
 def sample_repo(path: Path, git) -> Path:
