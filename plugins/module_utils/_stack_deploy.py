@@ -187,14 +187,19 @@ def spec_image(service: dict) -> str | None:
     return ((((service or {}).get("Spec") or {}).get("TaskTemplate") or {}).get("ContainerSpec") or {}).get("Image")
 
 
-def desired_replicas(service: dict, tasks: list, down=()) -> int:
+def desired_replicas(service: dict, tasks: list, down=(), eligible: int | None = None) -> int:
     """Replicas a service should run: Replicated.Replicas, or for a global service its tasks that
-    should run (one per eligible node), those of nodes that are down left out."""
-    mode = ((service or {}).get("Spec") or {}).get("Mode") or {}
+    should run (one per eligible node), those of nodes that are down left out. ``eligible``: the nodes
+    that are ready and active; a global service without placement constraints should run on each of
+    them, also before the swarm has created all of its tasks (right after a first deploy)."""
+    spec = (service or {}).get("Spec") or {}
+    mode = spec.get("Mode") or {}
     if "Replicated" in mode:
         return int((mode.get("Replicated") or {}).get("Replicas") or 0)
-    return len({task.get("NodeID") for task in tasks
-                if task.get("DesiredState") == "running" and task.get("NodeID") not in down})  # fmt: skip
+    placed = len({task.get("NodeID") for task in tasks
+                  if task.get("DesiredState") == "running" and task.get("NodeID") not in down})  # fmt: skip
+    constrained = (((spec.get("TaskTemplate") or {}).get("Placement") or {}).get("Constraints")) or []
+    return placed if eligible is None or constrained else max(placed, eligible)
 
 
 def _parse_time(text) -> float | None:
@@ -220,7 +225,7 @@ def task_error(task: dict, nodes: dict) -> str:
 
 
 def assess_service(
-    service: dict, tasks: list, want_digest: str | None, since: float | None, *, nodes=None, down=()
+    service: dict, tasks: list, want_digest: str | None, since: float | None, *, nodes=None, down=(), eligible=None
 ) -> dict:
     """Where one swarm service stands against the digest it should run.
 
@@ -244,7 +249,7 @@ def assess_service(
     good = [task for task in running if task.get("DesiredState") == "running" and _task_digest(task) == want_digest]
     # Tasks of another digest that still run, shutting down ones included: not converged until they stop.
     others = [task for task in running if _task_digest(task) != want_digest]
-    desired = desired_replicas(service, tasks, down)
+    desired = desired_replicas(service, tasks, down, eligible)
     failed_tasks = [
         task
         for task in tasks
@@ -356,19 +361,21 @@ class StackDeployment:
         prefix = f"{self.stack}_"
         return {svc["Spec"]["Name"][len(prefix) :]: svc for svc in found if svc["Spec"]["Name"].startswith(prefix)}
 
-    def nodes(self) -> tuple[dict, set]:
-        """({node id: host name}, {ids of nodes that are down})."""
+    def nodes(self) -> tuple[dict, set, int]:
+        """({node id: host name}, {ids of nodes that are down}, how many nodes are ready and active)."""
         found = self.client.nodes()
         names = {node["ID"]: (node.get("Description") or {}).get("Hostname") or node["ID"] for node in found}
         down = {node["ID"] for node in found if (node.get("Status") or {}).get("State") != "ready"}
-        return names, down
+        eligible = sum(1 for node in found if node["ID"] not in down
+                       and (node.get("Spec") or {}).get("Availability") == "active")  # fmt: skip
+        return names, down, eligible
 
     def tasks(self, service_id: str) -> list:
         return self.client.tasks(filters={"service": service_id})
 
     def assess(self, want: dict, since: float | None) -> dict:
         services = self.services()
-        nodes, down = self.nodes()
+        nodes, down, eligible = self.nodes()
         result = {}
         for name in sorted(set(want) | set(services)):
             svc = services.get(name)
@@ -377,7 +384,9 @@ class StackDeployment:
                                 "update_state": None, "update_message": None, "errors": ["service missing"],
                                 "tasks": [], "stuck_on": []}  # fmt: skip
                 continue
-            result[name] = assess_service(svc, self.tasks(svc["ID"]), want.get(name), since, nodes=nodes, down=down)
+            result[name] = assess_service(
+                svc, self.tasks(svc["ID"]), want.get(name), since, nodes=nodes, down=down, eligible=eligible
+            )
         return result
 
     def wait(self, want: dict, since: float | None) -> dict:

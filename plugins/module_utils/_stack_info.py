@@ -68,10 +68,10 @@ def node_view(node: dict) -> dict:
     }
 
 
-def service_view(service: dict, tasks: list, want: str | None, names: dict, down: set) -> dict:
+def service_view(service: dict, tasks: list, want: str | None, names: dict, down: set, *, eligible=None) -> dict:
     """One service of the stack against the digest it should run (None: none to compare with)."""
     digest = digest_in(spec_image(service))
-    assessed = assess_service(service, tasks, want or digest, None, nodes=names, down=down)
+    assessed = assess_service(service, tasks, want or digest, None, nodes=names, down=down, eligible=eligible)
     running = [
         task
         for task in tasks
@@ -83,7 +83,7 @@ def service_view(service: dict, tasks: list, want: str | None, names: dict, down
                               for t in running})  # fmt: skip
     lost = [t for t in tasks if t.get("NodeID") in down and t.get("DesiredState") == "running"]
     update = service.get("UpdateStatus") or {}
-    desired = desired_replicas(service, tasks, down)
+    desired = desired_replicas(service, tasks, down, eligible)
     return {
         "image": spec_image(service),
         "digest": digest,
@@ -114,9 +114,10 @@ def build_stack_report(stack: str, services: dict, tasks: dict, nodes: list, ent
     views = [node_view(node) for node in nodes]
     names = {view["id"]: view["hostname"] for view in views}
     down = {view["id"] for view in views if view["state"] != "ready"}
+    eligible = sum(1 for view in views if view["state"] == "ready" and view["availability"] == "active")
     digests = (expected or {}).get("services", {})
     report = {
-        name: service_view(services[name], tasks.get(name, []), digests.get(name), names, down)
+        name: service_view(services[name], tasks.get(name, []), digests.get(name), names, down, eligible=eligible)
         for name in sorted(services)
     }
     for name, view in report.items():

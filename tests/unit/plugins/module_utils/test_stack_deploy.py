@@ -151,6 +151,12 @@ def test_digest_in_and_desired_replicas():
     assert desired_replicas(glob, tasks) == 3
     # a node that is down runs nothing the swarm can count on: not desired either
     assert desired_replicas(glob, tasks, down={"n4"}) == 2
+    # right after a first deploy the swarm may not have made every node's task yet
+    assert desired_replicas(glob, tasks[:1], eligible=3) == 3
+    constrained = {
+        "Spec": {"Mode": {"Global": {}}, "TaskTemplate": {"Placement": {"Constraints": ["node.role==worker"]}}}
+    }
+    assert desired_replicas(constrained, tasks[:1], eligible=3) == 1
 
 
 def test_converged_when_every_replica_runs_the_release():
