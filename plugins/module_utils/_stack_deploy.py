@@ -325,6 +325,13 @@ def files_equal(stored: dict | None, files: dict) -> bool:
     return {k: v for k, v in stored.items() if v is not None} == {k: v for k, v in files.items() if v is not None}
 
 
+def stack_services(client, stack: str) -> dict:
+    """{short service name (without the stack prefix): service inspect} of a stack, from the manager."""
+    found = client.services(filters={"label": f"{STACK_LABEL}={stack}"})
+    prefix = f"{stack}_"
+    return {svc["Spec"]["Name"][len(prefix) :]: svc for svc in found if svc["Spec"]["Name"].startswith(prefix)}
+
+
 # --------------------------------------------------------------------------- one run
 
 
@@ -357,9 +364,7 @@ class StackDeployment:
 
     def services(self) -> dict:
         """{short service name: service inspect} of the stack."""
-        found = self.client.services(filters={"label": f"{STACK_LABEL}={self.stack}"})
-        prefix = f"{self.stack}_"
-        return {svc["Spec"]["Name"][len(prefix) :]: svc for svc in found if svc["Spec"]["Name"].startswith(prefix)}
+        return stack_services(self.client, self.stack)
 
     def nodes(self) -> tuple[dict, set, int]:
         """({node id: host name}, {ids of nodes that are down}, how many nodes are ready and active)."""

@@ -41,11 +41,11 @@ from ansible_collections.outerloop.docker.plugins.module_utils._engine import En
 from ansible_collections.outerloop.docker.plugins.module_utils._release import ReleaseError
 from ansible_collections.outerloop.docker.plugins.module_utils._release_gate import check_release
 from ansible_collections.outerloop.docker.plugins.module_utils._stack_deploy import (
-    STACK_LABEL,
     assess_service,
     desired_replicas,
     digest_in,
     spec_image,
+    stack_services,
     validate_stack_name,
 )
 
@@ -178,12 +178,7 @@ def gather(params: dict) -> dict:
                 f"{socket.gethostname()} is not a swarm manager (swarm state "
                 f"{(info.get('Swarm') or {}).get('LocalNodeState')}): run stack_info on a manager of the swarm"
             )
-        prefix = f"{stack}_"
-        services = {
-            svc["Spec"]["Name"][len(prefix) :]: svc
-            for svc in client.services(filters={"label": f"{STACK_LABEL}={stack}"})
-            if svc["Spec"]["Name"].startswith(prefix)
-        }
+        services = stack_services(client, stack)
         tasks = {name: client.tasks(filters={"service": svc["ID"]}) for name, svc in services.items()}
         nodes = client.nodes()
     return build_stack_report(stack, services, tasks, nodes, entries, expected=expected, known=known,
