@@ -42,7 +42,7 @@ _value:
   elements: str
 """
 
-from ansible_collections.outerloop.docker.plugins.module_utils._daemon_config import daemon_config_errors
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.daemon_config import daemon_config_errors
 
 
 class FilterModule:

@@ -10,12 +10,12 @@ Their documentation is in release_images.yml, pinned_compose.yml and release_err
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.outerloop.docker.plugins.module_utils._release import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import (
     ReleaseError,
     check_manifest,
-    render_compose,
     validate_manifest,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.release_compose import render_compose
 
 
 def _valid(manifest, name: str) -> dict:

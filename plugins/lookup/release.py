@@ -49,7 +49,8 @@ _raw:
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
-from ansible_collections.outerloop.docker.plugins.module_utils._release import ReleaseError, read_manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.release import read_manifest
 
 
 class LookupModule(LookupBase):

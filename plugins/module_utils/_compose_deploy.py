@@ -25,21 +25,23 @@ import urllib.error
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.urls import open_url
-from ansible_collections.outerloop.docker.plugins.module_utils import _deploy_history as history
-from ansible_collections.outerloop.docker.plugins.module_utils._engine import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain import history
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError, check_manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.release import manifest_text
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.release_compose import render_compose
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compose_yaml import (
+    HAS_YAML,
+    YAML_IMPORT_ERROR,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import (
     EngineError,
     docker_host_of,
     engine_session,
     require_sdk,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import ImageRefError, parse_image_ref
-from ansible_collections.outerloop.docker.plugins.module_utils._release import (
-    HAS_YAML,
-    YAML_IMPORT_ERROR,
-    ReleaseError,
-    check_manifest,
-    manifest_text,
-    render_compose,
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
+    ImageRefError,
+    parse_image_ref,
 )
 
 try:

@@ -25,26 +25,26 @@ from __future__ import annotations
 
 import socket
 
-from ansible_collections.outerloop.docker.plugins.module_utils._deploy_history import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import (
     HistoryError,
     current_entry,
     read_history,
     read_release_files,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._engine import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.release import parse_manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compose_yaml import HAS_YAML, load_compose
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import (
     HAS_DOCKER,
     EngineError,
     engine_session,
     require_sdk,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import ImageRefError, parse_image_ref
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import normalized_name
-from ansible_collections.outerloop.docker.plugins.module_utils._release import (
-    HAS_YAML,
-    ReleaseError,
-    load_compose,
-    parse_manifest,
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
+    ImageRefError,
+    parse_image_ref,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import normalized_name
 from ansible_collections.outerloop.docker.plugins.module_utils._release_gate import check_release
 
 if HAS_DOCKER:

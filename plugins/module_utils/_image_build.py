@@ -18,30 +18,31 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ansible_collections.outerloop.docker.plugins.module_utils._engine import (
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import (
     TRANSPORT_ERRORS,
     EngineError,
     docker_host_of,
     engine_session,
     require_sdk,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import (
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
     ImageRef,
     ImageRefError,
     parse_image_ref,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._parallel import merged_params, run_each
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.labels import (
+    BUILD_NUMBER as LABEL_BUILD_NUMBER,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.labels import OCI_CREATED as LABEL_CREATED
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.labels import OCI_REVISION as LABEL_REVISION
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.labels import OCI_SOURCE as LABEL_SOURCE
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.labels import OCI_VERSION as LABEL_VERSION
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.parallel import merged_params, run_each
 
 try:  # noqa: SIM105 - the missing SDK is reported by require_sdk
     import docker.errors
 except ImportError:
     pass
-
-LABEL_REVISION = "org.opencontainers.image.revision"
-LABEL_SOURCE = "org.opencontainers.image.source"
-LABEL_VERSION = "org.opencontainers.image.version"
-LABEL_CREATED = "org.opencontainers.image.created"
-LABEL_BUILD_NUMBER = "io.outerloop.build-number"
 
 TAIL_LINES = 30
 _KEPT_LINES = 1000

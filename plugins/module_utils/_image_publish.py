@@ -5,7 +5,7 @@
 """Publishing a tested image under its release tags: the "bless" step.
 
 Nothing changes until every check passed, in this order: the inputs (repository, tags), the local
-image (its ID), the test records of that ID (``_test_record.missing_passes``), and the registry's
+image (its ID), the test records of that ID (``_domain.test_records.missing_passes``), and the registry's
 current manifest for every tag (``_registry_api``). Then the image is tagged locally and pushed,
 and every tag is read back from the registry.
 
@@ -29,19 +29,24 @@ import re
 import socket
 from dataclasses import dataclass, field
 
-from ansible_collections.outerloop.docker.plugins.module_utils._engine import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.test_records import (
+    DEFAULT_RECORD_DIR,
+    RecordError,
+    missing_passes,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import (
     EngineError,
     docker_host_of,
     engine_client,
     require_sdk,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import (
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
     ImageRef,
     ImageRefError,
     parse_image_ref,
     validate_tag,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._parallel import (
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.parallel import (
     PARALLEL_ARG_SPEC,
     merged_params,
     run_each,
@@ -55,11 +60,6 @@ from ansible_collections.outerloop.docker.plugins.module_utils._registry_api imp
     same_repository,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._registry_login import login_hint, sanitize
-from ansible_collections.outerloop.docker.plugins.module_utils._test_record import (
-    DEFAULT_RECORD_DIR,
-    RecordError,
-    missing_passes,
-)
 
 try:
     import docker.errors

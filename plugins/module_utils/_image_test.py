@@ -25,22 +25,26 @@ import time
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
-from ansible_collections.outerloop.docker.plugins.module_utils._engine import (
-    TRANSPORT_ERRORS,
-    EngineError,
-    docker_host_of,
-    engine_session,
-    require_sdk,
-)
-from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import ImageRefError, parse_image_ref
-from ansible_collections.outerloop.docker.plugins.module_utils._parallel import merged_params, run_each
-from ansible_collections.outerloop.docker.plugins.module_utils._test_record import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.test_records import (
     RecordError,
     make_record,
     read_record,
     record_path,
     write_record,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import (
+    TRANSPORT_ERRORS,
+    EngineError,
+    docker_host_of,
+    engine_session,
+    require_sdk,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
+    ImageRefError,
+    parse_image_ref,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.labels import IMAGE_TEST as CONTAINER_LABEL
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.parallel import merged_params, run_each
 
 try:  # noqa: SIM105 - the missing SDK is reported by require_sdk
     import docker.errors
@@ -49,7 +53,6 @@ except ImportError:
 
 TAIL_LINES = 30
 NO_EXIT_RC = -1  # the rc a record carries when the command did not exit by itself (timeout, no start)
-CONTAINER_LABEL = "io.outerloop.image-test"
 _IMAGE_ID = re.compile(r"^sha256:[a-f0-9]{64}$")
 _PREFIX = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,40}$")
 _VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlparse
 
 from ansible.module_utils.urls import Request, make_context
-from ansible_collections.outerloop.docker.plugins.module_utils._docker_config import (
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docker_config import (
     DOCKER_HUB_NAMES,
     Credentials,
     DockerConfigError,
@@ -50,7 +50,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._docker_config im
     registry_keys,
     resolve_user,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import (
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
     DOCKER_HUB,
     ImageRef,
     ImageRefError,

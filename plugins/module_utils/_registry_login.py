@@ -20,7 +20,7 @@ import traceback
 from urllib.parse import quote
 
 from ansible.module_utils.basic import missing_required_lib
-from ansible_collections.outerloop.docker.plugins.module_utils._docker_config import (
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docker_config import (
     DockerConfigError,
     check_username,
     credential_helper,

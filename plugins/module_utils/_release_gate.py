@@ -29,19 +29,16 @@ import re
 import socket
 from dataclasses import asdict, dataclass
 
-from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError, validate_manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_push import push_client
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compose_yaml import HAS_YAML
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
     ImageRefError,
     parse_image_ref,
     validate_tag,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import RegistryError, registry_client
 from ansible_collections.outerloop.docker.plugins.module_utils._registry_login import sanitize
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_push import push_client
-from ansible_collections.outerloop.docker.plugins.module_utils._release import (
-    HAS_YAML,
-    ReleaseError,
-    validate_manifest,
-)
 
 # An environment name, as inventories name them (qa, staging, production); it becomes part of a tag.
 _ENVIRONMENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")

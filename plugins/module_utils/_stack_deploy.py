@@ -25,7 +25,6 @@ import tempfile
 import time
 
 from ansible.module_utils.basic import missing_required_lib
-from ansible_collections.outerloop.docker.plugins.module_utils import _deploy_history as history
 from ansible_collections.outerloop.docker.plugins.module_utils._compose_deploy import (
     DeployError,
     DeployLock,
@@ -35,21 +34,21 @@ from ansible_collections.outerloop.docker.plugins.module_utils._compose_deploy i
     overrides_text,
     plan_services,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._engine import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain import history
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError, check_manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.release import manifest_text
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.release_compose import render_compose
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compose_yaml import (
+    HAS_YAML,
+    YAML_IMPORT_ERROR,
+    dump_compose,
+    load_compose,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import (
     EngineError,
     docker_host_of,
     engine_session,
     require_sdk,
-)
-from ansible_collections.outerloop.docker.plugins.module_utils._release import (
-    HAS_YAML,
-    YAML_IMPORT_ERROR,
-    ReleaseError,
-    check_manifest,
-    dump_compose,
-    load_compose,
-    manifest_text,
-    render_compose,
 )
 
 DEFAULT_STATE_DIR = "/var/lib/outerloop/stacks"

@@ -23,12 +23,6 @@ import json
 import socket
 
 from ansible_collections.outerloop.docker.plugins.module_utils._compose_deploy import DeployError
-from ansible_collections.outerloop.docker.plugins.module_utils._deploy_history import (
-    HistoryError,
-    current_entry,
-    read_history,
-    read_release_files,
-)
 from ansible_collections.outerloop.docker.plugins.module_utils._deployment_info import (
     InfoError,
     compose_services,
@@ -37,8 +31,18 @@ from ansible_collections.outerloop.docker.plugins.module_utils._deployment_info 
     history_summary,
     stored_manifest,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._engine import EngineError, engine_session, require_sdk
-from ansible_collections.outerloop.docker.plugins.module_utils._release import ReleaseError
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import (
+    HistoryError,
+    current_entry,
+    read_history,
+    read_release_files,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import (
+    EngineError,
+    engine_session,
+    require_sdk,
+)
 from ansible_collections.outerloop.docker.plugins.module_utils._release_gate import check_release
 from ansible_collections.outerloop.docker.plugins.module_utils._stack_deploy import (
     assess_service,

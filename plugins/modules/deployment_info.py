@@ -270,9 +270,9 @@ deployment:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.outerloop.docker.plugins.module_utils._deploy_history import DEFAULT_STATE_DIR
 from ansible_collections.outerloop.docker.plugins.module_utils._deployment_info import run_module
-from ansible_collections.outerloop.docker.plugins.module_utils._engine import ENGINE_ARG_SPEC
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import DEFAULT_STATE_DIR
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
 
 
 def main():

@@ -351,9 +351,9 @@ step:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.outerloop.docker.plugins.module_utils._engine import ENGINE_ARG_SPEC
 from ansible_collections.outerloop.docker.plugins.module_utils._image_build import run_module
-from ansible_collections.outerloop.docker.plugins.module_utils._parallel import PARALLEL_ARG_SPEC
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.parallel import PARALLEL_ARG_SPEC
 
 
 def main():

@@ -295,8 +295,8 @@ results:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.outerloop.docker.plugins.module_utils._engine import ENGINE_ARG_SPEC
 from ansible_collections.outerloop.docker.plugins.module_utils._image_publish import PUBLISH_ARG_SPEC, run_module
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
 from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import (
     REGISTRY_MUTUALLY_EXCLUSIVE,
     REGISTRY_REQUIRED_TOGETHER,

@@ -364,10 +364,10 @@ runs:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.outerloop.docker.plugins.module_utils._engine import ENGINE_ARG_SPEC
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.test_records import DEFAULT_RECORD_DIR
 from ansible_collections.outerloop.docker.plugins.module_utils._image_test import run_module
-from ansible_collections.outerloop.docker.plugins.module_utils._parallel import PARALLEL_ARG_SPEC
-from ansible_collections.outerloop.docker.plugins.module_utils._test_record import DEFAULT_RECORD_DIR
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.parallel import PARALLEL_ARG_SPEC
 
 
 def main():

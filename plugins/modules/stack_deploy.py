@@ -327,7 +327,7 @@ lock_holder:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.outerloop.docker.plugins.module_utils._engine import ENGINE_ARG_SPEC
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
 from ansible_collections.outerloop.docker.plugins.module_utils._stack_deploy import (
     DEFAULT_STATE_DIR,
     ROLLBACK_CONFIG_DEFAULTS,

@@ -279,7 +279,7 @@ stack:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.outerloop.docker.plugins.module_utils._engine import ENGINE_ARG_SPEC
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
 from ansible_collections.outerloop.docker.plugins.module_utils._stack_deploy import DEFAULT_STATE_DIR
 from ansible_collections.outerloop.docker.plugins.module_utils._stack_info import run_module
 

@@ -135,7 +135,7 @@ all_passed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.outerloop.docker.plugins.module_utils._test_record import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.test_records import (
     RecordError,
     make_record,
     read_record,

@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from ansible_collections.outerloop.docker.plugins.module_utils._release import manifest_digest
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import manifest_digest
 
 from .cd_releases import ADDRESSES, OUT, manifest_path, release, version
 from .conftest import ROOT, VENV_BIN, adhoc, ansible_env, on_host, playbook

@@ -8,7 +8,7 @@ from ansible.errors import AnsibleError
 from ansible.parsing.dataloader import DataLoader
 from ansible_collections.outerloop.docker.plugins.filter.release import FilterModule
 from ansible_collections.outerloop.docker.plugins.lookup.release import LookupModule
-from ansible_collections.outerloop.docker.plugins.module_utils._release import build_manifest, manifest_text
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.release import build_manifest, manifest_text
 
 API = "sha256:" + "a1" * 32
 COMPOSE = "services:\n  api:\n    build: .\n    image: sample/api:dev\n  redis:\n    image: redis:7\n"

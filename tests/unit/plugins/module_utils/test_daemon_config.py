@@ -1,7 +1,7 @@
 """daemon_config_errors: the settings dockerd would refuse are caught before they reach a host."""
 
 import pytest
-from ansible_collections.outerloop.docker.plugins.module_utils._daemon_config import daemon_config_errors
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.daemon_config import daemon_config_errors
 
 ROLE_DEFAULTS = {"log-driver": "json-file", "log-opts": {"max-size": "10m", "max-file": "3"}, "live-restore": True}
 

@@ -5,7 +5,7 @@ import os
 import stat
 
 import pytest
-from ansible_collections.outerloop.docker.plugins.module_utils._deploy_history import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import (
     HistoryError,
     append_entry,
     current_entry,

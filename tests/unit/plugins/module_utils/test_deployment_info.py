@@ -11,14 +11,15 @@ from typing import ClassVar
 
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils import _deployment_info
-from ansible_collections.outerloop.docker.plugins.module_utils._deploy_history import new_entry, write_history
 from ansible_collections.outerloop.docker.plugins.module_utils._deployment_info import (
     build_report,
     container_view,
     expected_from,
     image_digest,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._release import HAS_YAML, build_manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import new_entry, write_history
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.release import build_manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compose_yaml import HAS_YAML
 from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils import fake_module
 
 COMMIT = "3f2a9c1d0b8e4f5a6b7c8d9e0f1a2b3c4d5e6f70"

@@ -10,7 +10,7 @@ import os
 import stat
 
 import pytest
-from ansible_collections.outerloop.docker.plugins.module_utils._docker_config import (
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docker_config import (
     INDEX_SERVER,
     DockerConfigError,
     credential_helper,

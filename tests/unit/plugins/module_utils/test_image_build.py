@@ -33,7 +33,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._image_build impo
     tail,
     validate_created,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import ImageRefError
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import ImageRefError
 from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils import fake_module
 
 SHA = "3f9c2a1b7d0e4c5a8b6d9e0f1a2b3c4d5e6f7a8b"

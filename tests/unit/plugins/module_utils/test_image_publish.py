@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils import _image_publish
-from ansible_collections.outerloop.docker.plugins.module_utils._docker_config import Credentials
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.test_records import make_record, write_record
 from ansible_collections.outerloop.docker.plugins.module_utils._image_publish import (
     ABSENT,
     OTHER,
@@ -30,8 +30,8 @@ from ansible_collections.outerloop.docker.plugins.module_utils._image_publish im
     push_auth_config,
     run_module,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docker_config import Credentials
 from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import ManifestInfo, RegistryAuth
-from ansible_collections.outerloop.docker.plugins.module_utils._test_record import make_record, write_record
 from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils import fake_module
 
 IMAGE_ID = "sha256:" + "a" * 64

@@ -1,7 +1,7 @@
 """Image references: one parser, Docker's rules."""
 
 import pytest
-from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import (
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
     ImageRef,
     ImageRefError,
     parse_image_ref,

@@ -16,7 +16,6 @@ from typing import ClassVar
 import pytest
 import requests
 from ansible_collections.outerloop.docker.plugins.module_utils import _image_test
-from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import ImageRefError
 from ansible_collections.outerloop.docker.plugins.module_utils._image_test import (
     ImageTestError,
     RunRequest,
@@ -28,6 +27,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._image_test impor
     summarize,
     tail,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import ImageRefError
 from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils import fake_module
 
 IMAGE_ID = "sha256:" + "c" * 64

@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from ansible_collections.outerloop.docker.plugins.module_utils._parallel import merged_params, run_each
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.parallel import merged_params, run_each
 
 
 def test_results_keep_the_order_of_the_items_whatever_finishes_first():

@@ -17,13 +17,13 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils import _registry_api
-from ansible_collections.outerloop.docker.plugins.module_utils._docker_config import (
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docker_config import (
     INDEX_SERVER,
     Credentials,
     DockerConfigError,
     encode_auth,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import parse_image_ref
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import parse_image_ref
 from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import (
     ACCEPT,
     MEDIA_DOCKER_LIST,

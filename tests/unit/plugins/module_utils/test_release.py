@@ -8,26 +8,34 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_collections.outerloop.docker.plugins.module_utils import _release
-from ansible_collections.outerloop.docker.plugins.module_utils._release import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain import manifest as _manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import (
     ReleaseError,
-    build_manifest,
     canonical_json,
-    compose_credentials,
     content_digest,
-    is_credential_name,
-    load_compose,
     make_release_id,
     manifest_digest,
+    validate_manifest,
+    validate_semver,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.release import (
+    build_manifest,
     manifest_text,
     plan_manifest_file,
     plan_text_file,
     read_manifest,
-    render_compose,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.release_compose import render_compose
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compose_yaml import (
+    ComposeFileError,
+    dump_compose,
+    load_compose,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.files import write_atomic
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.secrets import (
+    compose_credentials,
+    is_credential_name,
     url_credentials,
-    validate_manifest,
-    validate_semver,
-    write_atomic,
 )
 
 DOCS = Path(__file__).resolve().parents[4] / "docs"
@@ -559,13 +567,13 @@ def test_render_refuses_a_release_service_missing_from_the_compose_file(manifest
     ],
 )
 def test_compose_files_that_are_not(text, complaint):
-    with pytest.raises(ReleaseError, match=re.escape(complaint)):
+    with pytest.raises(ComposeFileError, match=re.escape(complaint)):
         load_compose(text, "compose.yaml")
 
 
 def test_compose_specific_tags_survive():
     data = load_compose("services:\n  api:\n    image: x\n    ports: !reset []\n    environment: !override {A: '1'}\n")
-    text = _release.dump_compose(data)
+    text = dump_compose(data)
     assert "ports: !reset []" in text and "environment: !override" in text
 
 
@@ -632,13 +640,15 @@ def test_the_documented_example_is_a_valid_release():
 def test_the_json_schema_matches_what_the_module_writes(manifest):
     schema = json.loads((DOCS / "release-manifest.schema.json").read_text())
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert set(schema["required"]) == set(_release.MANIFEST_KEYS) == set(manifest)
-    assert set(schema["properties"]) == set(_release.MANIFEST_KEYS)
-    assert set(schema["properties"]["source"]["properties"]) == set(_release.SOURCE_KEYS)
-    assert set(schema["properties"]["build"]["required"]) == set(_release.BUILD_KEYS) == set(manifest["build"])
-    assert set(schema["properties"]["compose"]["required"]) == set(_release.COMPOSE_KEYS) == set(manifest["compose"])
-    assert set(schema["$defs"]["service"]["required"]) == set(_release.SERVICE_KEYS) == set(manifest["services"]["api"])
-    assert set(schema["$defs"]["suite"]["properties"]) == set(_release.SUITE_KEYS)
+    assert set(schema["required"]) == set(_manifest.MANIFEST_KEYS) == set(manifest)
+    assert set(schema["properties"]) == set(_manifest.MANIFEST_KEYS)
+    assert set(schema["properties"]["source"]["properties"]) == set(_manifest.SOURCE_KEYS)
+    assert set(schema["properties"]["build"]["required"]) == set(_manifest.BUILD_KEYS) == set(manifest["build"])
+    assert set(schema["properties"]["compose"]["required"]) == set(_manifest.COMPOSE_KEYS) == set(manifest["compose"])
+    assert (
+        set(schema["$defs"]["service"]["required"]) == set(_manifest.SERVICE_KEYS) == set(manifest["services"]["api"])
+    )
+    assert set(schema["$defs"]["suite"]["properties"]) == set(_manifest.SUITE_KEYS)
 
 
 def test_the_json_schema_accepts_releases_and_refuses_what_it_can_express(manifest):

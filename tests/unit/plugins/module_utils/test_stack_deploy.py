@@ -5,7 +5,7 @@ import time
 import pytest
 import yaml
 from ansible_collections.outerloop.docker.plugins.module_utils._compose_deploy import DeployError, env_file_text
-from ansible_collections.outerloop.docker.plugins.module_utils._release import build_manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.release import build_manifest
 from ansible_collections.outerloop.docker.plugins.module_utils._stack_deploy import (
     ROLLBACK_CONFIG_DEFAULTS,
     UPDATE_CONFIG_DEFAULTS,

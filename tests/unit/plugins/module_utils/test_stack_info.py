@@ -1,6 +1,6 @@
 """stack_info's pure logic: per service replicas, digests and lost nodes, drift against a release."""
 
-from ansible_collections.outerloop.docker.plugins.module_utils import _deploy_history as history
+from ansible_collections.outerloop.docker.plugins.module_utils._domain import history
 from ansible_collections.outerloop.docker.plugins.module_utils._stack_info import build_stack_report, stored_services
 
 from .test_stack_deploy import OLD, WEB, WORKER, service, task

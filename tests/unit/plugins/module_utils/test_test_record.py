@@ -4,7 +4,7 @@ import json
 import os
 
 import pytest
-from ansible_collections.outerloop.docker.plugins.module_utils._test_record import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.test_records import (
     RecordError,
     make_record,
     missing_passes,

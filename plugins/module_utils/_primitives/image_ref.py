@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, replace
 
 DOCKER_HUB = "docker.io"
+DOCKER_HUB_NAMES = frozenset((DOCKER_HUB, "index.docker.io"))
 _COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
@@ -107,3 +108,73 @@ def parse_image_ref(text: str) -> ImageRef:
     if len(repository) > 255:
         raise ImageRefError(f"image reference {text!r}: repository name longer than 255 characters")
     return ImageRef(registry=registry, repository=repository, tag=tag, digest=digest)
+
+
+# --- Normalised names: what Docker means by a reference --------------------------------------
+
+
+def api_repository(ref: ImageRef) -> str:
+    """The repository path of the registry API (Docker Hub's official images live under ``library/``)."""
+    if ref.registry_host.lower() in DOCKER_HUB_NAMES and "/" not in ref.repository:
+        return f"library/{ref.repository}"
+    return ref.repository
+
+
+def normalized_name(ref: ImageRef) -> str:
+    """REGISTRY/REPOSITORY with the registry always written, e.g. ``docker.io/library/busybox``."""
+    registry = DOCKER_HUB if ref.registry_host.lower() in DOCKER_HUB_NAMES else ref.registry_host
+    return f"{registry}/{api_repository(ref)}"
+
+
+def normalized_image(ref: ImageRef) -> str:
+    """The full reference looked up: the name, then ``@digest`` or ``:tag`` (``latest`` if none)."""
+    if ref.digest:
+        return f"{normalized_name(ref)}@{ref.digest}"
+    return f"{normalized_name(ref)}:{ref.tag or 'latest'}"
+
+
+def same_repository(first: ImageRef, second: ImageRef) -> bool:
+    return normalized_name(first) == normalized_name(second)
+
+
+# --- Digests of references and of local images -----------------------------------------------
+
+
+def digest_in(image) -> str | None:
+    """The sha256 digest an image reference is pinned to (``name[:tag]@sha256:...``), else None."""
+    if not isinstance(image, str) or "@" not in image:
+        return None
+    digest = image.rpartition("@")[2]
+    return digest if _DIGEST.match(digest) else None
+
+
+def _normalized(reference) -> str | None:
+    try:
+        return normalized_name(parse_image_ref(reference))
+    except (ImageRefError, TypeError):
+        return None
+
+
+def repo_digest(repo_digests, repository: str | None = None, config_image: str | None = None) -> str | None:
+    """The registry digest of a local image, preferably the one it has in ``repository``.
+
+    ``repo_digests`` are the image's ``RepoDigests`` (``REGISTRY/REPOSITORY@sha256:...``, one per
+    repository the image was pushed to or pulled from). The entry of ``repository`` wins (without one,
+    of the repository named by ``config_image``, the reference a container was created from); else the
+    digest ``config_image`` is pinned to; else the only entry. None when nothing tells.
+    """
+    entries = [entry for entry in repo_digests or [] if isinstance(entry, str) and "@" in entry]
+    wanted = _normalized(repository) if repository else None
+    if wanted is None and config_image:
+        wanted = _normalized(config_image)
+    if wanted is not None:
+        for entry in entries:
+            name, _sep, digest = entry.partition("@")
+            if _normalized(name) == wanted:
+                return digest
+    pinned = digest_in(config_image)
+    if pinned:
+        return pinned
+    if len(entries) == 1:
+        return entries[0].partition("@")[2]
+    return None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 
-from ansible_collections.outerloop.docker.plugins.module_utils._image_ref import ImageRef
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import ImageRef
 from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import (
     ACCEPT,
     MAX_MANIFEST_BYTES,

@@ -40,7 +40,7 @@ import os
 import re
 import time
 
-from ansible_collections.outerloop.docker.plugins.module_utils._files import write_atomic
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.files import write_atomic
 
 DEFAULT_STATE_DIR = "/var/lib/outerloop/deployments"
 HISTORY_LIMIT = 50

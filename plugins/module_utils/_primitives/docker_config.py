@@ -25,18 +25,18 @@ from __future__ import annotations
 import base64
 import binascii
 import collections
-import contextlib
 import copy
 import json
 import os
 import pwd
 import re
-import tempfile
+
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.files import write_atomic
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import DOCKER_HUB_NAMES
 
 INDEX_SERVER = "https://index.docker.io/v1/"
 """The key of the Docker Hub in ``auths`` (the Docker CLI's ``registry.IndexServer``)."""
 
-DOCKER_HUB_NAMES = frozenset(("docker.io", "index.docker.io"))
 
 CONFIG_FILE_MODE = 0o600
 CONFIG_DIR_MODE = 0o700
@@ -351,47 +351,16 @@ def ensure_directory(path: str, uid: int | None = None, gid: int | None = None) 
 def write_config(path: str, config: dict, uid: int | None = None, gid: int | None = None) -> str:
     """Write ``config`` to ``path`` atomically, mode 0600, owned by uid:gid (default: unchanged).
 
-    The text goes to a temporary file in the same directory, which then replaces the file, so a
-    reader sees the old or the new document, never half of one. A symlinked config.json is followed
-    (as the Docker CLI does) so the link survives. Missing directories are created (0700).
-    Returns the path of the file actually written.
+    A reader sees the old or the new document, never half of one (``write_atomic``). A symlinked
+    config.json is followed (as the Docker CLI does) so the link survives. Missing directories are
+    created (0700). Returns the path of the file actually written.
     """
     target = os.path.realpath(path)
     directory = os.path.dirname(target)
     ensure_directory(directory, uid, gid)
     try:
-        fd, tmp_path = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
+        write_atomic(target, dump_config(config), CONFIG_FILE_MODE, prefix=f".{os.path.basename(target)}.",
+                     uid=uid, gid=gid, sync_directory=True)  # fmt: skip
     except OSError as exc:
-        raise DockerConfigError(f"cannot write the Docker config in {directory}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            if uid is not None or gid is not None:
-                os.fchown(handle.fileno(), -1 if uid is None else uid, -1 if gid is None else gid)
-            os.fchmod(handle.fileno(), CONFIG_FILE_MODE)
-            handle.write(dump_config(config))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_path, target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_path)
         raise DockerConfigError(f"cannot write the Docker config {target}: {exc.strerror or exc}") from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_path)
-        raise
-    _fsync_directory(directory)
     return target
-
-
-def _fsync_directory(directory: str) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

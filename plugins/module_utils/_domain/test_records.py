@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from datetime import UTC, datetime
+
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.files import write_atomic
 
 DEFAULT_RECORD_DIR = "/var/lib/outerloop/test-records"
 SCHEMA = 1
@@ -56,17 +57,7 @@ def write_record(record_dir: str, record: dict) -> str:
     """Write atomically; returns the path."""
     path = record_path(record_dir, record["image_id"], record["suite"])
     os.makedirs(record_dir, mode=0o755, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".record-", dir=record_dir)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(record, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, json.dumps(record, indent=2, sort_keys=True) + "\n", 0o644, prefix=".record-")
     return path
 
 
