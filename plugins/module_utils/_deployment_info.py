@@ -42,9 +42,9 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engin
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
     ImageRefError,
+    normalized_name,
     parse_image_ref,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import normalized_name
 from ansible_collections.outerloop.docker.plugins.module_utils._release_gate import check_release
 
 if HAS_DOCKER:

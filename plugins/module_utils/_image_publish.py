@@ -6,7 +6,7 @@
 
 Nothing changes until every check passed, in this order: the inputs (repository, tags), the local
 image (its ID), the test records of that ID (``_domain.test_records.missing_passes``), and the registry's
-current manifest for every tag (``_registry_api``). Then the image is tagged locally and pushed,
+current manifest for every tag (``_domain.registry_client``). Then the image is tagged locally and pushed,
 and every tag is read back from the registry.
 
 The decision rule, per tag (``classify``):
@@ -29,11 +29,18 @@ import re
 import socket
 from dataclasses import dataclass, field
 
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_auth import RegistryAuth
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import (
+    REGISTRY_ARG_SPEC,
+    registry_client,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import RegistryError
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.test_records import (
     DEFAULT_RECORD_DIR,
     RecordError,
     missing_passes,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docker_config import normalize_registry
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import (
     EngineError,
     docker_host_of,
@@ -44,6 +51,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image
     ImageRef,
     ImageRefError,
     parse_image_ref,
+    same_repository,
     validate_tag,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.parallel import (
@@ -51,15 +59,8 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.paral
     merged_params,
     run_each,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import (
-    REGISTRY_ARG_SPEC,
-    RegistryAuth,
-    RegistryError,
-    normalize_registry,
-    registry_client,
-    same_repository,
-)
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_login import login_hint, sanitize
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.secrets import sanitize
+from ansible_collections.outerloop.docker.plugins.module_utils._registry_login import login_hint
 
 try:
     import docker.errors

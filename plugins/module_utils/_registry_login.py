@@ -13,11 +13,9 @@ login that passes here is one that ``docker pull``/``docker push`` on that engin
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 import traceback
-from urllib.parse import quote
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docker_config import (
@@ -33,6 +31,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docke
     resolve_user,
     write_config,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.secrets import sanitize
 
 try:
     import docker
@@ -44,19 +43,9 @@ except ImportError:
     HAS_DOCKER = False
     DOCKER_IMPORT_ERROR = traceback.format_exc()
 
-MASK = "********"
-
 
 class RegistryLoginError(Exception):
     """The engine refused the login or could not be asked; the message names the next step."""
-
-
-def sanitize(text: str, secrets) -> str:
-    """``text`` with every secret (and its usual encodings) replaced by a mask."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        for form in dict.fromkeys((secret, quote(secret, safe=""), json.dumps(secret)[1:-1])):
-            text = text.replace(form, MASK)
-    return text
 
 
 def login_hint(registry: str, engine_text: str) -> str:

@@ -30,6 +30,8 @@ import socket
 from dataclasses import asdict, dataclass
 
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError, validate_manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import registry_client
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import RegistryError
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_push import push_client
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compose_yaml import HAS_YAML
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
@@ -37,8 +39,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image
     parse_image_ref,
     validate_tag,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import RegistryError, registry_client
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_login import sanitize
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.secrets import sanitize
 
 # An environment name, as inventories name them (qa, staging, production); it becomes part of a tag.
 _ENVIRONMENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")

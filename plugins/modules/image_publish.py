@@ -295,12 +295,12 @@ results:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.outerloop.docker.plugins.module_utils._image_publish import PUBLISH_ARG_SPEC, run_module
-from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import (
     REGISTRY_MUTUALLY_EXCLUSIVE,
     REGISTRY_REQUIRED_TOGETHER,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._image_publish import PUBLISH_ARG_SPEC, run_module
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
 
 
 def main():

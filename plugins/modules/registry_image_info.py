@@ -170,12 +170,12 @@ platforms:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import (
     REGISTRY_ARG_SPEC,
     REGISTRY_MUTUALLY_EXCLUSIVE,
     REGISTRY_REQUIRED_TOGETHER,
-    run_module,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._registry_image_info import run_module
 
 
 def main():

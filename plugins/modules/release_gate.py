@@ -222,7 +222,7 @@ services:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import (
     REGISTRY_ARG_SPEC,
     REGISTRY_MUTUALLY_EXCLUSIVE,
     REGISTRY_REQUIRED_TOGETHER,

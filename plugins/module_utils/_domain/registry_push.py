@@ -9,7 +9,7 @@ exact bytes and media type, ``PUT /v2/<repository>/manifests/<tag>`` with the sa
 ``Content-Type`` names it. The blobs are already in the repository, so nothing else is uploaded,
 and the registry answers with the digest of what it stored, which must be the digest asked for.
 
-Authentication, TLS and messages are those of ``_registry_api.RegistryClient``; this module only adds
+Authentication, TLS and messages are those of ``_domain.registry_client.RegistryClient``; this module only adds
 the write. Tokens are asked for with the ``pull,push`` scope of the repository.
 """
 
@@ -17,17 +17,21 @@ from __future__ import annotations
 
 import hashlib
 
-from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import ImageRef
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_auth import run_helper
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import (
     ACCEPT,
-    MAX_MANIFEST_BYTES,
     RegistryClient,
-    RegistryError,
-    api_repository,
-    normalized_name,
     registry_client,
     registry_error_text,
-    run_helper,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import (
+    MAX_MANIFEST_BYTES,
+    RegistryError,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
+    ImageRef,
+    api_repository,
+    normalized_name,
 )
 
 

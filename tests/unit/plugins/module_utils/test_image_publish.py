@@ -10,6 +10,8 @@ from typing import ClassVar
 
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils import _image_publish
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_auth import RegistryAuth
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import ManifestInfo
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.test_records import make_record, write_record
 from ansible_collections.outerloop.docker.plugins.module_utils._image_publish import (
     ABSENT,
@@ -31,7 +33,6 @@ from ansible_collections.outerloop.docker.plugins.module_utils._image_publish im
     run_module,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docker_config import Credentials
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import ManifestInfo, RegistryAuth
 from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils import fake_module
 
 IMAGE_ID = "sha256:" + "a" * 64

@@ -16,31 +16,38 @@ from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from ansible_collections.outerloop.docker.plugins.module_utils import _registry_api
+from ansible_collections.outerloop.docker.plugins.module_utils import _registry_image_info
+from ansible_collections.outerloop.docker.plugins.module_utils._domain import registry_client as _registry_client
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_auth import (
+    RegistryAuth,
+    credentials_from_config,
+    helper_credentials,
+    parse_www_authenticate,
+    resolve_auth,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import (
+    ACCEPT,
+    MEDIA_DOCKER_LIST,
+    MEDIA_DOCKER_MANIFEST,
+    MEDIA_OCI_INDEX,
+    MEDIA_OCI_MANIFEST,
+    RegistryClient,
+    manifest_digest,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import (
+    RegistryError,
+    describe_connection_error,
+    tls_settings,
+)
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docker_config import (
     INDEX_SERVER,
     Credentials,
     DockerConfigError,
     encode_auth,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import parse_image_ref
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import (
-    ACCEPT,
-    MEDIA_DOCKER_LIST,
-    MEDIA_DOCKER_MANIFEST,
-    MEDIA_OCI_INDEX,
-    MEDIA_OCI_MANIFEST,
-    RegistryAuth,
-    RegistryClient,
-    RegistryError,
-    credentials_from_config,
-    describe_connection_error,
-    helper_credentials,
-    manifest_digest,
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
     normalized_image,
-    parse_www_authenticate,
-    resolve_auth,
-    tls_settings,
+    parse_image_ref,
 )
 from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils import fake_module
 
@@ -414,10 +421,10 @@ class FakeModule(fake_module.FakeModule):
 
 
 def run(monkeypatch, registry, **params):
-    monkeypatch.setattr(_registry_api, "urllib_transport", lambda context, timeout: registry)
+    monkeypatch.setattr(_registry_client, "urllib_transport", lambda context, timeout: registry)
     module = FakeModule(**params)
     with pytest.raises(fake_module.Exited):
-        _registry_api.run_module(module)
+        _registry_image_info.run_module(module)
     return module
 
 

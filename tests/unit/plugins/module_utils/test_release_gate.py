@@ -15,10 +15,10 @@ from urllib.parse import urlparse
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils import _release_gate
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError, manifest_digest
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import MEDIA_DOCKER_MANIFEST
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_push import push_client
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.release import build_manifest
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docker_config import encode_auth
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_api import MEDIA_DOCKER_MANIFEST
 from ansible_collections.outerloop.docker.plugins.module_utils._release_gate import (
     CREATED,
     PRESENT,

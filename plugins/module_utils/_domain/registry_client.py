@@ -4,7 +4,8 @@
 
 """Reading a remote registry over the Registry HTTP API v2, from the host the module runs on.
 
-No pull, no Docker Engine, no new dependency: ``ansible.module_utils.urls`` does the HTTP.
+No pull, no Docker Engine, no new dependency: ``ansible.module_utils.urls`` does the HTTP
+(_domain.registry_http), the credentials are resolved as ``docker`` does (_domain.registry_auth).
 
 - ``GET /v2/<repository>/manifests/<tag or digest>`` with an ``Accept`` header that names the OCI
   index and manifest and the Docker manifest list and v2 manifest;
@@ -12,51 +13,52 @@ No pull, no Docker Engine, no new dependency: ``ansible.module_utils.urls`` does
   realm=...,service=...,scope=...`` gets a token from the realm (with the credentials, or an
   identity token as OAuth2 refresh token), then the request is sent again, as the Docker Engine does;
 - the digest is ``sha256`` of the manifest bytes, checked against ``Docker-Content-Digest`` and,
-  for a lookup by digest, against the digest asked for;
-- TLS trusts the system's CAs plus ``ca_path`` (default: the ``*.crt`` files of
-  ``/etc/docker/certs.d/HOST:PORT/``, the directory the Docker Engine reads).
+  for a lookup by digest, against the digest asked for.
 
-Credentials come from the module options or, like ``docker``, from a Docker config file (inline
-``auths`` entry, or the credential helper it names). Errors are raised as RegistryError with a
-message that names the registry, the image and what to do next; secrets are masked at the edge.
+This client only reads; _domain.registry_push adds the one write the collection needs (a tag).
+Errors are raised as RegistryError with a message that names the registry, the image and what to do
+next; secrets are masked at the edge.
 """
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import http.client
 import json
 import os
 import socket
 import ssl
-import subprocess
 import urllib.error
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlparse
 
-from ansible.module_utils.urls import Request, make_context
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_auth import (
+    RegistryAuth,
+    parse_www_authenticate,
+    resolve_auth,
+    run_helper,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import (
+    CERTS_D,
+    MAX_MANIFEST_BYTES,
+    USER_AGENT,
+    RegistryError,
+    TlsSettings,
+    describe_connection_error,
+    ssl_context,
+    tls_settings,
+    urllib_transport,
+)
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docker_config import (
-    DOCKER_HUB_NAMES,
-    Credentials,
     DockerConfigError,
-    credential_helper,
-    default_config_path,
     encode_auth,
-    entry_credentials,
-    get_auths,
-    load_config,
-    normalize_registry,
-    registry_keys,
-    resolve_user,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
-    DOCKER_HUB,
+    DOCKER_HUB_NAMES,
     ImageRef,
-    ImageRefError,
-    parse_image_ref,
+    api_repository,
+    normalized_image,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_login import sanitize
 
 MEDIA_OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 MEDIA_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -67,10 +69,8 @@ MANIFEST_MEDIA_TYPES = frozenset((MEDIA_OCI_MANIFEST, MEDIA_DOCKER_MANIFEST))
 ACCEPT = ", ".join((MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST, MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST))
 
 DOCKER_HUB_API_HOST = "registry-1.docker.io"
-CERTS_D = "/etc/docker/certs.d"
-MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # distribution refuses larger manifests
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
-USER_AGENT = "outerloop.docker"
+
 
 # Options every module that reads a registry spells the same way. Document them with the same words.
 REGISTRY_ARG_SPEC = {
@@ -83,75 +83,6 @@ REGISTRY_ARG_SPEC = {
 }
 REGISTRY_REQUIRED_TOGETHER = [("username", "password")]
 REGISTRY_MUTUALLY_EXCLUSIVE = [("username", "config_path"), ("username", "user"), ("config_path", "user")]
-
-
-class RegistryError(Exception):
-    """A registry lookup that failed; the message names registry, image and the next step."""
-
-
-# --- Pure helpers ----------------------------------------------------------------------------
-
-
-def parse_www_authenticate(value: str) -> list:
-    """The challenges of a ``WWW-Authenticate`` header (RFC 7235) as ``[(scheme, {param: value})]``.
-
-    Schemes and parameter names are lowercased; quoted values keep their commas and lose their
-    backslash escapes. Several challenges in one header (``Basic realm="a", Bearer realm="b"``)
-    give several entries. Text that is not a challenge is skipped.
-    """
-    challenges = []
-    current = None
-    text = value or ""
-    length = len(text)
-    pos = 0
-
-    def token_end(start):
-        end = start
-        while end < length and (text[end].isalnum() or text[end] in "!#$%&'*+-.^_`|~/"):
-            end += 1
-        return end
-
-    def skip_spaces(start):
-        while start < length and text[start] in " \t":
-            start += 1
-        return start
-
-    def value_at(start):
-        """(value, position after it) of a quoted string or a token."""
-        if start < length and text[start] == '"':
-            start += 1
-            chars = []
-            while start < length and text[start] != '"':
-                if text[start] == "\\" and start + 1 < length:
-                    start += 1
-                chars.append(text[start])
-                start += 1
-            return "".join(chars), start + 1  # past the closing quote
-        end = start
-        while end < length and text[end] not in " \t,":
-            end += 1
-        return text[start:end], end
-
-    while pos < length:
-        while pos < length and text[pos] in " \t,":
-            pos += 1
-        if pos >= length:
-            break
-        end = token_end(pos)
-        if end == pos:  # a character that starts nothing we know: skip it
-            pos += 1
-            continue
-        name = text[pos:end]
-        after = skip_spaces(end)
-        if after < length and text[after] == "=":
-            value, pos = value_at(skip_spaces(after + 1))
-            if current is not None:  # a parameter before any scheme belongs to no challenge
-                current[1][name.lower()] = value
-        else:
-            current = (name.lower(), {})
-            challenges.append(current)
-            pos = end
-    return challenges
 
 
 def split_digest(digest: str) -> tuple:
@@ -204,30 +135,6 @@ def api_host(registry: str) -> str:
     return DOCKER_HUB_API_HOST if registry.lower() in DOCKER_HUB_NAMES else registry
 
 
-def api_repository(ref: ImageRef) -> str:
-    """The repository path of the API (Docker Hub's official images live under ``library/``)."""
-    if ref.registry_host.lower() in DOCKER_HUB_NAMES and "/" not in ref.repository:
-        return f"library/{ref.repository}"
-    return ref.repository
-
-
-def normalized_name(ref: ImageRef) -> str:
-    """REGISTRY/REPOSITORY with the registry always written, e.g. ``docker.io/library/busybox``."""
-    registry = DOCKER_HUB if ref.registry_host.lower() in DOCKER_HUB_NAMES else ref.registry_host
-    return f"{registry}/{api_repository(ref)}"
-
-
-def normalized_image(ref: ImageRef) -> str:
-    """The full reference looked up: the name, then ``@digest`` or ``:tag`` (``latest`` if none)."""
-    if ref.digest:
-        return f"{normalized_name(ref)}@{ref.digest}"
-    return f"{normalized_name(ref)}:{ref.tag or 'latest'}"
-
-
-def same_repository(first: ImageRef, second: ImageRef) -> bool:
-    return normalized_name(first) == normalized_name(second)
-
-
 def platform_entry(platform: dict | None, **extra) -> dict:
     """``{"platform": "os/arch[/variant]", "os", "architecture", "variant"?, ...extra}``."""
     platform = platform if isinstance(platform, dict) else {}
@@ -239,209 +146,6 @@ def platform_entry(platform: dict | None, **extra) -> dict:
         entry["platform"] += f"/{platform['variant']}"
     entry.update(extra)
     return entry
-
-
-# --- Credentials -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RegistryAuth:
-    """The credentials a lookup or a push uses, and where they came from (for messages)."""
-
-    credentials: Credentials | None
-    source: str
-
-    @property
-    def secrets(self) -> list:
-        if not self.credentials:
-            return []
-        creds = self.credentials
-        return [s for s in (creds.password, creds.identity_token, encode_auth(creds.username, creds.password)) if s]
-
-    def describe(self) -> str:
-        if not self.credentials:
-            return f"no credentials ({self.source})"
-        if self.credentials.identity_token and not self.credentials.password:
-            return f"an identity token of user {self.credentials.username!r} from {self.source}"
-        return f"user {self.credentials.username!r} from {self.source}"
-
-
-def run_helper(argv: list, stdin: str):
-    """Run a credential helper; (rc, stdout, stderr). Raises FileNotFoundError when it is missing."""
-    process = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=60, check=False)
-    return process.returncode, process.stdout, process.stderr
-
-
-def helper_credentials(helper: str, key: str, runner=run_helper) -> Credentials | None:
-    """The credentials ``docker-credential-<helper> get`` holds for registry ``key``, or None."""
-    program = f"docker-credential-{helper}"
-    try:
-        rc, stdout, stderr = runner([program, "get"], key)
-    except FileNotFoundError:
-        raise DockerConfigError(
-            f"the Docker config names the credential helper {helper!r} for {key}, but {program} is not installed "
-            "on this host; install it, or give username and password"
-        ) from None
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise DockerConfigError(f"the credential helper {program} failed to run: {exc}") from None
-    if rc != 0:
-        if "credentials not found" in (stdout + stderr).lower():
-            return None
-        raise DockerConfigError(
-            f"the credential helper {program} failed for {key} (rc {rc}): {(stderr or stdout).strip()[:200]}"
-        )
-    try:
-        answer = json.loads(stdout)
-        username, secret = answer.get("Username") or "", answer.get("Secret") or ""
-    except (ValueError, AttributeError):
-        raise DockerConfigError(f"the credential helper {program} did not answer with JSON for {key}") from None
-    if username == "<token>":
-        return Credentials("", "", secret)
-    return Credentials(username, secret, "") if (username or secret) else None
-
-
-def credentials_from_config(config: dict, key: str, runner=run_helper) -> Credentials | None:
-    """What Docker would send to registry ``key`` (an ``auths`` key, e.g. ``reg1:5000``) with this
-    config: the credential helper's answer when one is set for it, else the inline entry."""
-    helper = credential_helper(config, key)
-    if helper:
-        return helper_credentials(helper, key, runner)
-    auths = get_auths(config)
-    for name in registry_keys(auths, key):
-        credentials = entry_credentials(auths[name])
-        if credentials is not None:
-            return credentials
-    return None
-
-
-def resolve_auth(params: dict, registry: str, runner=run_helper) -> RegistryAuth:
-    """The credentials for ``registry`` (as written in an image reference): the username and
-    password options when given, else what the Docker config (config_path, or ~/.docker/config.json
-    of user or of the user running the module) stores for the registry."""
-    if params.get("username"):
-        return RegistryAuth(Credentials(params["username"], params.get("password") or "", ""), "the module options")
-    key = normalize_registry(registry)
-    path = params.get("config_path")
-    if not path:
-        path = default_config_path(resolve_user(params.get("user")).home)
-    config = load_config(path)
-    credentials = credentials_from_config(config, key, runner)
-    if credentials is None:
-        return RegistryAuth(None, f"{path} holds none for {key}")
-    return RegistryAuth(credentials, path)
-
-
-# --- TLS -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TlsSettings:
-    ca_files: tuple = ()
-    client_cert: str | None = None
-    client_key: str | None = None
-    validate_certs: bool = True
-
-    def describe(self) -> str:
-        if not self.validate_certs:
-            return "certificate validation is off"
-        if self.ca_files:
-            return "trusting the system CAs and " + ", ".join(self.ca_files)
-        return "trusting the system CAs only"
-
-
-def tls_settings(registry: str, ca_path: str | None, validate_certs: bool = True, certs_d: str = CERTS_D):
-    """The CAs and client certificate for a registry: ``ca_path``, or what the Docker Engine would use
-    from ``certs_d/HOST:PORT/`` (every ``*.crt`` is a CA, ``NAME.cert`` + ``NAME.key`` a client pair)."""
-    directory = os.path.join(certs_d, registry)
-    client_cert = client_key = None
-    for cert in sorted(glob.glob(os.path.join(directory, "*.cert"))):
-        key = cert[: -len(".cert")] + ".key"
-        if os.path.isfile(key):
-            client_cert, client_key = cert, key
-            break
-    ca_files = (ca_path,) if ca_path else tuple(sorted(glob.glob(os.path.join(directory, "*.crt"))))
-    return TlsSettings(ca_files, client_cert, client_key, validate_certs)
-
-
-def ssl_context(settings: TlsSettings) -> ssl.SSLContext:
-    """System CAs plus the extra ones, as the Docker Engine trusts certs.d on top of the system pool."""
-    try:
-        context = make_context(
-            validate_certs=settings.validate_certs, client_cert=settings.client_cert, client_key=settings.client_key
-        )
-        if settings.validate_certs:
-            for ca_file in settings.ca_files:
-                context.load_verify_locations(cafile=ca_file)
-    except (OSError, ssl.SSLError) as exc:
-        files = ", ".join(settings.ca_files + tuple(filter(None, [settings.client_cert])))
-        raise RegistryError(
-            f"cannot load the TLS files ({files}): {getattr(exc, 'strerror', None) or exc}; "
-            f"check ca_path and the files in {CERTS_D}"
-        ) from None
-    return context
-
-
-# --- HTTP ------------------------------------------------------------------------------------
-
-
-def _header_dict(message) -> dict:
-    """Response headers as a dict with lowercase names; repeated headers joined with ', '."""
-    headers = {}
-    for raw_name, value in message.items() if message is not None else []:
-        name = raw_name.lower()
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return headers
-
-
-def urllib_transport(context: ssl.SSLContext, timeout: int):
-    """``transport(method, url, headers, data=None, limit=...) -> (status, headers, body)`` over
-    ansible.module_utils.urls. HTTP error statuses are answers, not exceptions; network and TLS
-    failures raise (URLError, OSError, ...)."""
-    request = Request(
-        timeout=timeout,
-        http_agent=USER_AGENT,
-        follow_redirects="safe",
-        use_netrc=False,
-        # Blob downloads are often redirected to storage on another host, which must not get our token.
-        unredirected_headers=["Authorization"],
-        context=context,
-    )
-
-    def transport(method, url, headers, data=None, limit=MAX_MANIFEST_BYTES):
-        try:
-            response = request.open(method, url, headers=headers, data=data)
-        except urllib.error.HTTPError as exc:
-            try:
-                body = exc.read(64 * 1024) if exc.fp is not None else b""
-            except (OSError, http.client.HTTPException):
-                body = b""
-            return exc.code, _header_dict(exc.headers), body
-        with response:
-            body = response.read(limit + 1)
-            return response.status, _header_dict(response.headers), body
-
-    return transport
-
-
-def describe_connection_error(exc: BaseException) -> tuple:
-    """(``tls``, what happened) for a failure below HTTP: ``tls`` is True for certificate/TLS trouble."""
-    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    if isinstance(reason, ssl.SSLCertVerificationError):
-        return True, f"TLS certificate not trusted: {reason.verify_message or reason}"
-    if isinstance(reason, ssl.SSLError):
-        text = str(reason)
-        if "WRONG_VERSION_NUMBER" in text or "wrong version number" in text:
-            return True, "the registry does not speak TLS on that port (plain HTTP?)"
-        return True, f"TLS handshake failed: {text}"
-    if isinstance(reason, socket.gaierror):
-        return False, f"host name not found ({reason.strerror or reason})"
-    if isinstance(reason, ConnectionRefusedError):
-        return False, "connection refused"
-    if isinstance(reason, (TimeoutError, socket.timeout)):
-        return False, "no answer within the timeout"
-    if isinstance(reason, OSError) and reason.strerror:
-        return False, reason.strerror
-    return False, str(reason) or type(reason).__name__
 
 
 # --- The client ------------------------------------------------------------------------------
@@ -708,26 +412,3 @@ def registry_client(
             raise RegistryError(f"cannot set up TLS for registry {registry}{about}: {exc}") from None
         transport = urllib_transport(context, timeout)
     return client_class(registry, auth, transport, tls)
-
-
-def run_module(module) -> None:
-    """Run outerloop.docker.registry_image_info with the module's parameters; exits the module."""
-    params = module.params
-    if params["timeout"] < 1:
-        module.fail_json(msg=f"timeout must be at least 1 second, not {params['timeout']}")
-    try:
-        ref = parse_image_ref(params["image"])
-    except ImageRefError as exc:
-        module.fail_json(msg=f"{exc}; give REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:DIGEST")
-    image = normalized_image(ref)
-    secrets = [params.get("password")]
-    client = None
-    try:
-        client = registry_client(ref.registry_host, params, params["timeout"], image=image)
-        info = client.lookup(ref)
-    except RegistryError as exc:
-        if client is not None:
-            secrets.extend(client.secrets)
-        module.fail_json(msg=sanitize(str(exc), secrets), image=image)
-    module.no_log_values.update(client.secrets)
-    module.exit_json(changed=False, **info.as_result())
