@@ -31,7 +31,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._domain.history i
     read_history,
     read_release_files,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError, check_manifest
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.release import parse_manifest
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compose_yaml import HAS_YAML, load_compose
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import (
@@ -45,7 +45,6 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image
     normalized_name,
     parse_image_ref,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._release_gate import check_release
 
 if HAS_DOCKER:
     import docker.errors
@@ -271,7 +270,7 @@ def stored_manifest(state_dir: str, project: str, entry: dict | None) -> dict | 
 def gather(params: dict) -> dict:
     manifest = None
     if params.get("release") is not None:
-        manifest = check_release(params["release"], "given in the release option")
+        manifest = check_manifest(params["release"], "given in the release option", parse_compose=HAS_YAML)
     project = params.get("project") or (manifest or {}).get("application")
     if not project:
         raise InfoError("give project (the compose project name), or release to take it from its application")

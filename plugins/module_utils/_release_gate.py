@@ -29,7 +29,7 @@ import re
 import socket
 from dataclasses import asdict, dataclass
 
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError, validate_manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError, check_manifest
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import registry_client
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import RegistryError
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_push import push_client
@@ -56,23 +56,6 @@ class GateError(Exception):
 
 
 # --- Pure helpers ----------------------------------------------------------------------------
-
-# What validate_manifest says about the compose text on a host without PyYAML (see _release.load_compose).
-_NO_YAML = "compose.content: PyYAML (python3-yaml) is needed to read compose files"
-
-
-def check_release(manifest, source: str, has_yaml: bool = HAS_YAML) -> dict:
-    """``manifest`` if it is a valid release; ReleaseError listing every problem otherwise.
-
-    Every field and both digests (the manifest's and the compose text's) are checked everywhere. Only
-    the parse of the compose text, which needs PyYAML, is skipped on a host without it: neither the
-    gate nor the drift report reads the compose file, and its text is covered by the digests.
-    """
-    errors = [error for error in validate_manifest(manifest) if has_yaml or error != _NO_YAML]
-    if errors:
-        count = f"{len(errors)} problem{'s' if len(errors) != 1 else ''}"
-        raise ReleaseError(f"release manifest {source} is not valid ({count}): " + "; ".join(errors), errors)
-    return manifest
 
 
 def version_tag(version: str) -> str:
@@ -274,7 +257,7 @@ def run_gate(params: dict, check_mode: bool, client_for, host: str, result: dict
             raise GateError(
                 f"required_environment and environment are both {required!r}: a release cannot require itself"
             )
-    manifest = check_release(params["release"], "given in the release option")
+    manifest = check_manifest(params["release"], "given in the release option", parse_compose=HAS_YAML)
     gates = plan_services(manifest, environment if state == "recorded" else None, required)
     result.update(
         changed=False,

@@ -37,13 +37,13 @@ from ansible_collections.outerloop.docker.plugins.module_utils._domain.history i
     read_history,
     read_release_files,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError, check_manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compose_yaml import HAS_YAML
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import (
     EngineError,
     engine_session,
     require_sdk,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._release_gate import check_release
 from ansible_collections.outerloop.docker.plugins.module_utils._stack_deploy import (
     assess_service,
     desired_replicas,
@@ -162,7 +162,7 @@ def stored_services(state_dir: str, stack: str, entry: dict | None) -> set:
 def gather(params: dict) -> dict:
     manifest = None
     if params.get("release") is not None:
-        manifest = check_release(params["release"], "given in the release option")
+        manifest = check_manifest(params["release"], "given in the release option", parse_compose=HAS_YAML)
     stack = params.get("stack") or (manifest or {}).get("application")
     if not stack:
         raise InfoError("give stack (the stack name), or release to take it from its application")

@@ -12,6 +12,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._domain import ma
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import (
     ReleaseError,
     canonical_json,
+    check_manifest,
     content_digest,
     make_release_id,
     manifest_digest,
@@ -298,6 +299,23 @@ def test_created_is_rfc3339(manifest, created, valid):
     manifest["build"]["created"] = created
     errors = validate_manifest(resign(manifest))
     assert (errors == []) is valid, errors
+
+
+def test_without_the_compose_parse_every_other_field_and_both_digests_are_still_checked(manifest):
+    # A host without PyYAML checks a release it only reads or compares (parse_compose=False): the
+    # compose text is then covered by its digest and the manifest's, and nothing else is skipped.
+    assert check_manifest(manifest, "x", parse_compose=False) is manifest
+    unparsable = copy.deepcopy(manifest)
+    unparsable["compose"]["content"] = "services: ["
+    unparsable["compose"]["digest"] = content_digest("services: [")
+    resign(unparsable)
+    assert check_manifest(unparsable, "x", parse_compose=False) is unparsable
+    with pytest.raises(ReleaseError, match=re.escape("compose.content: compose.yaml is not valid YAML")):
+        check_manifest(unparsable, "x")
+    broken = copy.deepcopy(manifest)
+    broken["services"]["api"]["digest"] = WORKER
+    with pytest.raises(ReleaseError, match="digest"):
+        check_manifest(broken, "x", parse_compose=False)
 
 
 def test_release_id_is_tag_safe_and_checked(manifest):

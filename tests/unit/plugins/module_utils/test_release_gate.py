@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from typing import ClassVar
@@ -14,7 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils import _release_gate
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError, manifest_digest
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import manifest_digest
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import MEDIA_DOCKER_MANIFEST
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_push import push_client
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.release import build_manifest
@@ -25,7 +24,6 @@ from ansible_collections.outerloop.docker.plugins.module_utils._release_gate imp
     WOULD_CREATE,
     GateError,
     check_environment,
-    check_release,
     passed_tag,
     version_tag,
 )
@@ -168,15 +166,6 @@ def test_passed_tag():
 def test_environment_names_are_refused(name):
     with pytest.raises(GateError, match="not an environment name"):
         check_environment(name, "environment")
-
-
-def test_check_release_skips_only_the_compose_parse_without_yaml():
-    manifest = make_manifest()
-    assert check_release(manifest, "x", has_yaml=False) is manifest
-    broken = copy.deepcopy(manifest)
-    broken["services"]["api"]["digest"] = OTHER
-    with pytest.raises(ReleaseError, match="digest"):
-        check_release(broken, "x", has_yaml=False)
 
 
 # --- verified --------------------------------------------------------------------------------
