@@ -2,11 +2,12 @@
 # Copyright (c) 2026 outerloop.docker contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What a Docker Swarm stack runs, read on a manager, and how it differs from the release it should run.
+"""The body of outerloop.docker.stack_info: what a Docker Swarm stack runs, read on a manager, and how it
+differs from the release it should run.
 
-Three sources, read only: the stack's deployment history that stack_deploy keeps on the manager, the
-swarm (services with the label ``com.docker.stack.namespace``, their tasks, the nodes) and the release
-to compare with (the ``release`` option, else the current release of the history).
+Three sources, read only: the stack's deployment history that stack_deploy keeps on the manager
+(_domain.history), the swarm (_platforms.swarm: the stack's services, their tasks, the nodes) and the
+release to compare with (_domain.report).
 
 Per service: the digest its spec runs, replicas running that digest / desired (tasks on nodes that are
 down do not count), the nodes its running tasks are on, the swarm's update state. Drift: ``changed``
@@ -14,62 +15,32 @@ down do not count), the nodes its running tasks are on, the swarm's update state
 service the stack does not have), ``extra`` (a service in neither the release nor its compose file nor
 the stored stack files). Nodes: every node of the swarm with its state, so a lost node shows.
 
-``build_stack_report`` is pure; ``run_module`` is the module's edge.
+``build_stack_report`` is pure; gather reads, run_module is the module's edge.
 """
 
 from __future__ import annotations
 
-import json
-import socket
-
-from ansible_collections.outerloop.docker.plugins.module_utils._compose_deploy import DeployError
-from ansible_collections.outerloop.docker.plugins.module_utils._deployment_info import (
-    InfoError,
-    compose_services,
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import current_entry
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.report import (
     drift_report,
-    expected_from,
     history_summary,
-    stored_manifest,
+    report_inputs,
+    run_report_module,
+    stored_services,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import (
-    HistoryError,
-    current_entry,
-    read_history,
-    read_release_files,
-)
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError, check_manifest
-from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compose_yaml import HAS_YAML
-from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import (
-    EngineError,
-    engine_session,
-    require_sdk,
-)
-from ansible_collections.outerloop.docker.plugins.module_utils._stack_deploy import (
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.swarm import (
+    SwarmError,
     assess_service,
     desired_replicas,
-    digest_in,
+    node_summary,
+    node_view,
+    require_manager,
     spec_image,
     stack_services,
     validate_stack_name,
 )
-
-
-def node_view(node: dict) -> dict:
-    """One node of the swarm, from ``docker node inspect``."""
-    spec = node.get("Spec") or {}
-    status = node.get("Status") or {}
-    manager = node.get("ManagerStatus") or {}
-    return {
-        "id": node.get("ID"),
-        "hostname": (node.get("Description") or {}).get("Hostname") or node.get("ID"),
-        "role": spec.get("Role"),
-        "availability": spec.get("Availability"),
-        "state": status.get("State"),
-        "address": status.get("Addr"),
-        "leader": bool(manager.get("Leader")),
-        "manager_reachability": manager.get("Reachability"),
-        "labels": spec.get("Labels") or {},
-    }
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import engine_session
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import digest_in
 
 
 def service_view(service: dict, tasks: list, want: str | None, names: dict, down: set, *, eligible=None) -> dict:
@@ -116,9 +87,7 @@ def build_stack_report(stack: str, services: dict, tasks: dict, nodes: list, ent
     file and stored stack files (None when unknown).
     """
     views = [node_view(node) for node in nodes]
-    names = {view["id"]: view["hostname"] for view in views}
-    down = {view["id"] for view in views if view["state"] != "ready"}
-    eligible = sum(1 for view in views if view["state"] == "ready" and view["availability"] == "active")
+    names, down, eligible = node_summary(views)
     digests = (expected or {}).get("services", {})
     report = {
         name: service_view(services[name], tasks.get(name, []), digests.get(name), names, down, eligible=eligible)
@@ -144,44 +113,12 @@ def build_stack_report(stack: str, services: dict, tasks: dict, nodes: list, ent
     }
 
 
-def stored_services(state_dir: str, stack: str, entry: dict | None) -> set:
-    """Services the stored files of the current release add (the overrides' services, e.g. a proxy)."""
-    if not entry or not entry.get("release_id"):
-        return set()
-    try:
-        files = read_release_files(state_dir, stack, entry["release_id"]) or {}
-    except HistoryError:
-        return set()
-    text = files.get("compose.override.yaml")
-    try:
-        return set((json.loads(text).get("services") or {}) if text else {})
-    except (ValueError, AttributeError):
-        return set()
-
-
 def gather(params: dict) -> dict:
-    manifest = None
-    if params.get("release") is not None:
-        manifest = check_manifest(params["release"], "given in the release option", parse_compose=HAS_YAML)
-    stack = params.get("stack") or (manifest or {}).get("application")
-    if not stack:
-        raise InfoError("give stack (the stack name), or release to take it from its application")
-    validate_stack_name(stack)
-    if params["history_limit"] < 0:
-        raise InfoError(f"history_limit must be 0 or more, not {params['history_limit']}")
-    entries = read_history(params["state_dir"], stack)
-    current = current_entry(entries)
-    expected = expected_from(manifest, current)
-    known = compose_services(manifest or stored_manifest(params["state_dir"], stack, current))
+    stack, entries, expected, known = report_inputs(params, "stack", "the stack name", check=validate_stack_name)
     if known is not None:
-        known |= stored_services(params["state_dir"], stack, current)
+        known |= stored_services(params["state_dir"], stack, current_entry(entries))
     with engine_session(params) as client:
-        info = client.info()
-        if not (info.get("Swarm") or {}).get("ControlAvailable"):
-            raise InfoError(
-                f"{socket.gethostname()} is not a swarm manager (swarm state "
-                f"{(info.get('Swarm') or {}).get('LocalNodeState')}): run stack_info on a manager of the swarm"
-            )
+        require_manager(client, "stack_info")
         services = stack_services(client, stack)
         tasks = {name: client.tasks(filters={"service": svc["ID"]}) for name, svc in services.items()}
         nodes = client.nodes()
@@ -191,16 +128,4 @@ def gather(params: dict) -> dict:
 
 def run_module(module) -> None:
     """Run outerloop.docker.stack_info with the module's parameters; exits the module."""
-    require_sdk(module)
-    host = socket.gethostname()
-    try:
-        stack = gather(module.params)
-    except (InfoError, ReleaseError) as exc:
-        module.fail_json(msg=str(exc))
-    except HistoryError as exc:
-        module.fail_json(msg=f"cannot read the stack's deployment history on {host}: {exc}")
-    except EngineError as exc:
-        module.fail_json(msg=f"cannot read the swarm on {host}: {exc}")
-    except DeployError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, stack=stack)
+    run_report_module(module, "stack", gather, reading="the swarm", errors=(SwarmError,))

@@ -361,56 +361,27 @@ lock_holder:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.outerloop.docker.plugins.module_utils._compose_deploy import run_module
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import DEFAULT_STATE_DIR
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import COMPOSE_STATE_DIR
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.deploy import (
+    DEPLOY_ARG_SPEC,
+    deploy_required_if,
+)
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
 
 
 def main():
     module = AnsibleModule(
         argument_spec={
-            "release": {"type": "dict"},
+            **DEPLOY_ARG_SPEC,
+            **ENGINE_ARG_SPEC,
             "project": {"type": "str"},
             "project_dir": {"type": "path"},
-            "state_dir": {"type": "path", "default": DEFAULT_STATE_DIR},
-            "state": {"type": "str", "default": "present", "choices": ["present", "absent", "rolled_back"]},
-            "environment": {"type": "str"},
-            "env": {"type": "dict", "default": {}, "no_log": False},
-            "overrides": {"type": "dict", "default": {}},
-            "allow_unpinned": {"type": "list", "elements": "str", "default": []},
+            "state_dir": {"type": "path", "default": COMPOSE_STATE_DIR},
             "wait_timeout": {"type": "int", "default": 180},
-            "smoke_checks": {
-                "type": "list",
-                "elements": "dict",
-                "default": [],
-                "options": {
-                    "url": {"type": "str", "required": True},
-                    "status": {"type": "int", "default": 200},
-                    "contains": {"type": "str"},
-                    "timeout": {"type": "int", "default": 5},
-                    "retries": {"type": "int", "default": 5},
-                    "delay": {"type": "int", "default": 2},
-                },
-            },
-            "rollback_to": {"type": "str"},
             "remove_volumes": {"type": "bool", "default": False},
-            "lock_timeout": {"type": "int", "default": 300},
-            "triggered_by": {
-                "type": "dict",
-                "options": {
-                    "user": {"type": "str"},
-                    "awx_job_id": {"type": "str"},
-                    "host": {"type": "str"},
-                },
-            },
-            "reason": {"type": "str"},
             "logs_tail": {"type": "int", "default": 40},
-            **ENGINE_ARG_SPEC,
         },
-        required_if=[
-            ("state", "present", ("release",)),
-            ("state", "absent", ("project",)),
-            ("state", "rolled_back", ("project",)),
-        ],
+        required_if=deploy_required_if("project"),
         supports_check_mode=True,
     )
     run_module(module)

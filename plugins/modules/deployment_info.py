@@ -271,7 +271,7 @@ deployment:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.outerloop.docker.plugins.module_utils._deployment_info import run_module
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import DEFAULT_STATE_DIR
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import COMPOSE_STATE_DIR
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
 
 
@@ -281,7 +281,7 @@ def main():
             ENGINE_ARG_SPEC,
             project={"type": "str"},
             release={"type": "dict"},
-            state_dir={"type": "path", "default": DEFAULT_STATE_DIR},
+            state_dir={"type": "path", "default": COMPOSE_STATE_DIR},
             history_limit={"type": "int", "default": 10},
         ),
         required_one_of=[("project", "release")],

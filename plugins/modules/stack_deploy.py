@@ -327,49 +327,33 @@ lock_holder:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
-from ansible_collections.outerloop.docker.plugins.module_utils._stack_deploy import (
-    DEFAULT_STATE_DIR,
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import STACK_STATE_DIR
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.deploy import (
+    DEPLOY_ARG_SPEC,
+    deploy_required_if,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.swarm_deployer import (
     ROLLBACK_CONFIG_DEFAULTS,
     UPDATE_CONFIG_DEFAULTS,
-    run_module,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
+from ansible_collections.outerloop.docker.plugins.module_utils._stack_deploy import run_module
 
 
 def main():
     module = AnsibleModule(
         argument_spec={
-            "release": {"type": "dict"},
+            **DEPLOY_ARG_SPEC,
+            **ENGINE_ARG_SPEC,
             "stack": {"type": "str"},
-            "state_dir": {"type": "path", "default": DEFAULT_STATE_DIR},
-            "state": {"type": "str", "default": "present", "choices": ["present", "absent", "rolled_back"]},
-            "environment": {"type": "str"},
-            "env": {"type": "dict", "default": {}, "no_log": False},
-            "overrides": {"type": "dict", "default": {}},
-            "allow_unpinned": {"type": "list", "elements": "str", "default": []},
+            "state_dir": {"type": "path", "default": STACK_STATE_DIR},
             "update_config": {"type": "dict", "default": dict(UPDATE_CONFIG_DEFAULTS)},
             "rollback_config": {"type": "dict", "default": dict(ROLLBACK_CONFIG_DEFAULTS)},
             "with_registry_auth": {"type": "bool", "default": True},
             "resolve_image": {"type": "str", "default": "always", "choices": ["always", "changed", "never"]},
             "wait_timeout": {"type": "int", "default": 600},
-            "rollback_to": {"type": "str"},
-            "lock_timeout": {"type": "int", "default": 300},
-            "triggered_by": {
-                "type": "dict",
-                "options": {
-                    "user": {"type": "str"},
-                    "awx_job_id": {"type": "str"},
-                    "host": {"type": "str"},
-                },
-            },
-            "reason": {"type": "str"},
-            **ENGINE_ARG_SPEC,
         },
-        required_if=[
-            ("state", "present", ("release",)),
-            ("state", "absent", ("stack",)),
-            ("state", "rolled_back", ("stack",)),
-        ],
+        required_if=deploy_required_if("stack"),
         supports_check_mode=True,
     )
     run_module(module)

@@ -279,8 +279,8 @@ stack:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import STACK_STATE_DIR
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
-from ansible_collections.outerloop.docker.plugins.module_utils._stack_deploy import DEFAULT_STATE_DIR
 from ansible_collections.outerloop.docker.plugins.module_utils._stack_info import run_module
 
 
@@ -290,7 +290,7 @@ def main():
             ENGINE_ARG_SPEC,
             stack={"type": "str"},
             release={"type": "dict"},
-            state_dir={"type": "path", "default": DEFAULT_STATE_DIR},
+            state_dir={"type": "path", "default": STACK_STATE_DIR},
             history_limit={"type": "int", "default": 10},
         ),
         required_one_of=[("stack", "release")],

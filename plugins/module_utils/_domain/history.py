@@ -2,9 +2,11 @@
 # Copyright (c) 2026 outerloop.docker contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The deployment history a Docker host keeps of each compose project: one format, read and written here.
+"""The deployment history kept of each compose project (on its Docker host) and each stack (on the swarm
+manager that deploys it): one format, read and written here.
 
-Layout under ``state_dir`` (default ``/var/lib/outerloop/deployments``), one directory per project::
+Layout under ``state_dir`` (default COMPOSE_STATE_DIR on a Docker host, STACK_STATE_DIR on a swarm manager), one
+directory per project (a stack on a swarm)::
 
     <state_dir>/<project>/history.json            JSON list of entries, oldest first, newest HISTORY_LIMIT kept
     <state_dir>/<project>/lock                    the deploy lock (fcntl.flock) with its holder as JSON
@@ -42,7 +44,9 @@ import time
 
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.files import write_atomic
 
-DEFAULT_STATE_DIR = "/var/lib/outerloop/deployments"
+# Where the history is kept by default: compose_deploy on each Docker host, stack_deploy on the manager.
+COMPOSE_STATE_DIR = "/var/lib/outerloop/deployments"
+STACK_STATE_DIR = "/var/lib/outerloop/stacks"
 HISTORY_LIMIT = 50
 ACTIONS = ("deploy", "rollback", "remove")
 RESULTS = ("succeeded", "failed", "rolled_back")

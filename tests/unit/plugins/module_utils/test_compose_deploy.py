@@ -5,18 +5,17 @@ import json
 import threading
 
 import pytest
-from ansible_collections.outerloop.docker.plugins.module_utils._compose_deploy import (
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_deployer import check_images
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_host import (
+    parse_json_lines,
+    service_state,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.deploy import (
     DeployError,
-    DeployLock,
-    check_images,
-    describe_holder,
-    digest_of,
     env_file_text,
     overrides_text,
-    parse_json_lines,
     plan_services,
     run_smoke_check,
-    service_state,
     smoke_check_spec,
 )
 
@@ -128,44 +127,6 @@ def test_smoke_check_spec_defaults_and_errors():
         smoke_check_spec({"url": "ftp://h"})
     with pytest.raises(DeployError, match="unknown key"):
         smoke_check_spec({"url": "http://h", "expect": 1})
-
-
-def test_digest_of_prefers_the_repository_of_the_reference():
-    digests = ["reg1:5000/other/api@" + OTHER, "reg1:5000/app/api@" + DIGEST]
-    assert digest_of(digests, "reg1:5000/app/api@" + DIGEST) == DIGEST
-    assert digest_of(digests, "reg1:5000/nope/x:1") == OTHER
-    assert digest_of([], "x") is None
-
-
-def test_describe_holder_names_who_holds_the_lock():
-    text = describe_holder(
-        {
-            "pid": 42,
-            "host": "qa1",
-            "user": "alice",
-            "awx_job_id": "9",
-            "controller": "ctl",
-            "since": "2026-01-01T00:00:00Z",
-            "release_id": "r1",
-        }
-    )
-    assert text == "pid 42 on qa1, started by alice, AWX job 9 from ctl since 2026-01-01T00:00:00Z, deploying r1"
-    assert describe_holder(None) == "holder unknown"
-
-
-def test_lock_is_exclusive_names_its_holder_and_ignores_stale_content(tmp_path):
-    path = str(tmp_path / "app" / "lock")
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "lock").write_text('{"pid": 999999, "user": "ghost"}\n')  # left by a killed run
-    with DeployLock(path, {"pid": 1, "host": "qa1", "user": "alice"}, timeout=0):
-        with (
-            pytest.raises(DeployError, match="pid 1 on qa1, started by alice") as info,
-            DeployLock(path, {"pid": 2}, timeout=0),
-        ):
-            pass  # pragma: no cover
-        assert info.value.details["lock_holder"]["user"] == "alice"
-    with DeployLock(path, {"pid": 3}, timeout=0) as lock:
-        assert lock.read_holder() == {"pid": 3}
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

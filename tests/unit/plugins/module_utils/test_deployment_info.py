@@ -14,11 +14,10 @@ from ansible_collections.outerloop.docker.plugins.module_utils import _deploymen
 from ansible_collections.outerloop.docker.plugins.module_utils._deployment_info import (
     build_report,
     container_view,
-    expected_from,
-    image_digest,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import new_entry, write_history
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.release import build_manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.report import expected_from
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compose_yaml import HAS_YAML
 from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils import fake_module
 
@@ -70,19 +69,6 @@ def container(service, image, *, number=1, running=True, health=None, restarts=0
 
 
 # --- Pure helpers ----------------------------------------------------------------------------
-
-
-def test_image_digest_prefers_the_release_repository():
-    digests = [f"docker.io/library/busybox@{OTHER}", f"reg1:5000/sample/api@{API}"]
-    assert image_digest(digests, "reg1:5000/sample/api") == API
-    assert image_digest(digests, None, "reg1:5000/sample/api:1.4.0") == API
-    assert image_digest(digests, None, "busybox:latest") == OTHER  # docker.io/library/ normalised
-
-
-def test_image_digest_falls_back_to_the_reference_then_a_single_entry():
-    assert image_digest([], "reg1:5000/sample/api", f"reg1:5000/sample/api@{API}") == API
-    assert image_digest([f"reg1:5000/sample/worker@{WORKER}"], "reg1:5000/sample/api", "x:1") == WORKER
-    assert image_digest([], "reg1:5000/sample/api", "api:dev") is None  # built on the host, never pushed
 
 
 def test_container_view():

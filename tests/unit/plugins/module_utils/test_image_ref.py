@@ -4,7 +4,9 @@ import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
     ImageRef,
     ImageRefError,
+    digest_in,
     parse_image_ref,
+    repo_digest,
 )
 
 DIGEST = "sha256:" + "ab" * 32
@@ -65,3 +67,36 @@ def test_invalid_references_name_the_problem(text, complaint):
 def test_with_tag_validates():
     with pytest.raises(ImageRefError, match="tag 'a b'"):
         parse_image_ref("app").with_tag("a b")
+
+
+API = "sha256:" + "a1" * 32
+WORKER = "sha256:" + "b2" * 32
+OTHER = "sha256:" + "c3" * 32
+
+
+def test_image_digest_prefers_the_release_repository():
+    digests = [f"docker.io/library/busybox@{OTHER}", f"reg1:5000/sample/api@{API}"]
+    assert repo_digest(digests, "reg1:5000/sample/api") == API
+    assert repo_digest(digests, None, "reg1:5000/sample/api:1.4.0") == API
+    assert repo_digest(digests, None, "busybox:latest") == OTHER  # docker.io/library/ normalised
+
+
+def test_image_digest_falls_back_to_the_reference_then_a_single_entry():
+    assert repo_digest([], "reg1:5000/sample/api", f"reg1:5000/sample/api@{API}") == API
+    assert repo_digest([f"reg1:5000/sample/worker@{WORKER}"], "reg1:5000/sample/api", "x:1") == WORKER
+    assert repo_digest([], "reg1:5000/sample/api", "api:dev") is None  # built on the host, never pushed
+
+
+def test_repo_digest_names_no_digest_it_cannot_tell():
+    # Two entries, neither of the repository asked for nor of the reference's: no guess.
+    digests = ["reg1:5000/other/api@" + OTHER, "reg1:5000/app/api@" + API]
+    assert repo_digest(digests, config_image="reg1:5000/app/api@" + API) == API
+    assert repo_digest(digests, config_image="reg1:5000/nope/x:1") is None
+    assert repo_digest([], config_image="x") is None
+
+
+def test_digest_in_reads_only_a_pinned_reference():
+    assert digest_in("reg1:5000/app/api:1.0@" + API) == API
+    assert digest_in("reg1:5000/app/api:1.0") is None
+    assert digest_in("x@sha256:short") is None
+    assert digest_in(None) is None

@@ -4,22 +4,28 @@ import time
 
 import pytest
 import yaml
-from ansible_collections.outerloop.docker.plugins.module_utils._compose_deploy import DeployError, env_file_text
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.release import build_manifest
-from ansible_collections.outerloop.docker.plugins.module_utils._stack_deploy import (
-    ROLLBACK_CONFIG_DEFAULTS,
-    UPDATE_CONFIG_DEFAULTS,
-    assess_service,
-    check_pinning,
-    desired_replicas,
-    digest_in,
-    files_equal,
-    overall,
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.deploy import (
+    DeployError,
+    env_file_text,
     parse_env_text,
-    stack_file,
-    stack_files,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.swarm import (
+    SwarmError,
+    assess_service,
+    desired_replicas,
+    overall,
     validate_stack_name,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.swarm_deployer import (
+    ROLLBACK_CONFIG_DEFAULTS,
+    UPDATE_CONFIG_DEFAULTS,
+    check_pinning,
+    files_equal,
+    stack_file,
+    stack_files,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import digest_in
 
 WEB = "sha256:" + "a1" * 32
 OLD = "sha256:" + "0f" * 32
@@ -138,7 +144,7 @@ def test_env_text_round_trip():
 def test_validate_stack_name():
     assert validate_stack_name("sample-app") == "sample-app"
     for bad in ("", "-x", "a b", None, "x" * 64):
-        with pytest.raises(DeployError, match="not a stack name"):
+        with pytest.raises(SwarmError, match="not a stack name"):
             validate_stack_name(bad)
 
 

@@ -1,7 +1,8 @@
 """stack_info's pure logic: per service replicas, digests and lost nodes, drift against a release."""
 
 from ansible_collections.outerloop.docker.plugins.module_utils._domain import history
-from ansible_collections.outerloop.docker.plugins.module_utils._stack_info import build_stack_report, stored_services
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.report import stored_services
+from ansible_collections.outerloop.docker.plugins.module_utils._stack_info import build_stack_report
 
 from .test_stack_deploy import OLD, WEB, WORKER, service, task
 

@@ -1,0 +1,339 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 outerloop.docker contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What a deploy does the same way on every platform: the module's edge, its options, one run's history,
+the environment files and the smoke checks.
+
+A platform's deployer (_platforms.compose_deployer, _platforms.swarm_deployer) subclasses Deployer and
+implements deploy, rollback and remove; run_deploy_module is the edge both deploy modules share: the
+manifest checked, the name checked, the engine session, the deploy lock (none in check mode), every
+error turned into fail_json, and the result returned with the diff only when Ansible asked for one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import time
+import urllib.error
+
+from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.urls import open_url
+from ansible_collections.outerloop.docker.plugins.module_utils._domain import history
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.lock import DeployLock, LockError, lock_holder
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError, check_manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.cli import CliError
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compose_yaml import (
+    HAS_YAML,
+    YAML_IMPORT_ERROR,
+    ComposeFileError,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import (
+    EngineError,
+    engine_session,
+    require_sdk,
+)
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+SMOKE_DEFAULTS = {"status": 200, "contains": None, "timeout": 5, "retries": 5, "delay": 2}
+
+# The options both deploy modules spell, default and document the same way (doc_fragments/deploy.py).
+DEPLOY_ARG_SPEC = {
+    "release": {"type": "dict"},
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent", "rolled_back"]},
+    "environment": {"type": "str"},
+    "env": {"type": "dict", "default": {}, "no_log": False},
+    "overrides": {"type": "dict", "default": {}},
+    "allow_unpinned": {"type": "list", "elements": "str", "default": []},
+    "smoke_checks": {
+        "type": "list",
+        "elements": "dict",
+        "default": [],
+        "options": {
+            "url": {"type": "str", "required": True},
+            "status": {"type": "int", "default": SMOKE_DEFAULTS["status"]},
+            "contains": {"type": "str"},
+            "timeout": {"type": "int", "default": SMOKE_DEFAULTS["timeout"]},
+            "retries": {"type": "int", "default": SMOKE_DEFAULTS["retries"]},
+            "delay": {"type": "int", "default": SMOKE_DEFAULTS["delay"]},
+        },
+    },
+    "rollback_to": {"type": "str"},
+    "lock_timeout": {"type": "int", "default": 300},
+    "triggered_by": {
+        "type": "dict",
+        "options": {"user": {"type": "str"}, "awx_job_id": {"type": "str"}, "host": {"type": "str"}},
+    },
+    "reason": {"type": "str"},
+}
+
+
+def deploy_required_if(name_option: str) -> list:
+    """The required_if of a deploy module whose application is named by ``name_option``."""
+    return [("state", "present", ("release",)), ("state", "absent", (name_option,)),
+            ("state", "rolled_back", (name_option,))]  # fmt: skip
+
+
+class DeployError(Exception):
+    """A deployment that cannot go on; the message says what failed, where, and what to do next.
+
+    ``details`` are returned with the failure (services, logs, history, ...)."""
+
+    def __init__(self, message: str, **details):
+        super().__init__(message)
+        self.details = details
+
+
+# --------------------------------------------------------------------------- environment files (pure)
+
+
+def env_file_text(env: dict | None) -> str:
+    """The .env text for compose interpolation: one KEY='value' line per variable, sorted.
+
+    Single quotes keep the value literal (no ``$`` interpolation); a value holding a single quote is
+    written in double quotes with ``\\`` and ``"`` escaped. Newlines are refused.
+    """
+    lines = ["# Written by outerloop.docker.compose_deploy: the project environment for interpolation."]
+    for key in sorted(env or {}):
+        if not _ENV_NAME.match(str(key)):
+            raise DeployError(f"env: {key!r} is not a variable name (letters, digits, _; not starting with a digit)")
+        value = (env or {})[key]
+        if value is None:
+            value = ""
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        value = str(value)
+        if "\n" in value or "\r" in value:
+            raise DeployError(f"env: the value of {key} holds a line break; a .env value is one line")
+        if "'" not in value:
+            lines.append(f"{key}='{value}'")
+        else:
+            escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+            lines.append(f'{key}="{escaped}"')
+    return "\n".join(lines) + "\n"
+
+
+def overrides_text(overrides: dict | None) -> str | None:
+    """The per-environment compose file (JSON, which Compose reads as YAML), or None without overrides."""
+    if not overrides:
+        return None
+    if not isinstance(overrides, dict):
+        raise DeployError("overrides: expected a dictionary in compose file form, for example {services: {api: ...}}")
+    return json.dumps(overrides, indent=2, sort_keys=True) + "\n"
+
+
+def parse_env_text(text: str) -> dict:
+    """The variables of a .env text written by env_file_text (the inverse of it)."""
+    env = {}
+    for line in (text or "").splitlines():
+        match = _ENV_LINE.match(line)
+        if not match:
+            continue
+        key, value = match.groups()
+        if len(value) >= 2 and value[0] == value[-1] == "'":
+            value = value[1:-1]
+        elif len(value) >= 2 and value[0] == value[-1] == '"':
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        env[key] = value
+    return env
+
+
+def plan_services(before: dict, after: dict) -> dict:
+    """Per service: ``{"before_digest", "digest", "changed"}`` from {service: digest} before and after."""
+    names = sorted(set(before) | set(after))
+    return {
+        name: {
+            "before_digest": before.get(name),
+            "digest": after.get(name),
+            "changed": before.get(name) != after.get(name),
+        }
+        for name in names
+    }
+
+
+# --------------------------------------------------------------------------- smoke checks
+
+
+def smoke_check_spec(check) -> dict:
+    if isinstance(check, str):
+        check = {"url": check}
+    if not isinstance(check, dict) or not check.get("url"):
+        raise DeployError(f"smoke_checks: {check!r} needs a url")
+    unknown = set(check) - set(SMOKE_DEFAULTS) - {"url"}
+    if unknown:
+        raise DeployError(f"smoke_checks: unknown key(s) {', '.join(sorted(unknown))} (known: url, status, contains, "
+                          "timeout, retries, delay)")  # fmt: skip
+    spec = {**SMOKE_DEFAULTS, **{k: v for k, v in check.items() if v is not None}}
+    if not str(spec["url"]).startswith(("http://", "https://")):
+        raise DeployError(f"smoke_checks: {spec['url']!r} is not an http:// or https:// URL")
+    return spec
+
+
+def run_smoke_check(spec: dict) -> dict:
+    """GET ``spec["url"]`` from this host until it answers ``status`` (and holds ``contains``) or retries run out."""
+    attempts, msg, status = 0, None, None
+    for attempt in range(1, int(spec["retries"]) + 1):
+        attempts = attempt
+        try:
+            with open_url(
+                spec["url"], timeout=spec["timeout"], http_agent="outerloop.docker", use_proxy=False
+            ) as response:
+                status, body = response.status, response.read(1 << 20).decode("utf-8", "replace")
+        except urllib.error.HTTPError as exc:
+            status, body = exc.code, exc.read(1 << 20).decode("utf-8", "replace")
+        except (urllib.error.URLError, OSError) as exc:
+            status, body, msg = None, "", f"no answer ({getattr(exc, 'reason', exc)})"
+        if status is not None:
+            if status != int(spec["status"]):
+                msg = f"status {status}, expected {spec['status']}"
+            elif spec["contains"] and str(spec["contains"]) not in body:
+                msg = f"status {status} but the body does not contain {spec['contains']!r}"
+            else:
+                return {"url": spec["url"], "ok": True, "status": status, "attempts": attempts, "msg": "ok"}
+        if attempt < int(spec["retries"]):
+            time.sleep(float(spec["delay"]))
+    return {"url": spec["url"], "ok": False, "status": status, "attempts": attempts, "msg": msg}
+
+
+def run_smoke_checks(checks) -> tuple[list, str | None]:
+    """Every check in order until one fails: (results, None) or (results so far, the reason it failed)."""
+    results = []
+    for check in checks or []:
+        spec = smoke_check_spec(check)
+        result = run_smoke_check(spec)
+        results.append(result)
+        if not result["ok"]:
+            return results, f"smoke check {spec['url']} failed: {result['msg']}"
+    return results, None
+
+
+# --------------------------------------------------------------------------- one run
+
+
+class Deployer:
+    r"""One run of a deploy module against one engine: the platform's deployer implements deploy(manifest),
+    rollback() and remove(), each returning the module's result (with \`\`diff\`\`) or raising DeployError.
+
+    \`\`where\`\`: what the module runs on, for messages; \`\`errors\`\`: the platform's own exceptions that the
+    edge reports as failures (their message is the failure's)."""
+
+    where = "Docker host"
+    errors: tuple = ()
+
+    def __init__(self, module, client, name: str):
+        self.module = module
+        self.client = client
+        self.params = module.params
+        self.name = name
+        self.check_mode = module.check_mode
+        self.host = socket.gethostname()
+        self.state_dir = self.params["state_dir"]
+        self.entries = []
+        self.given_by = history.triggered_by(given=self.params.get("triggered_by"))
+
+    @classmethod
+    def name_of(cls, params: dict, manifest: dict | None, host: str) -> str:
+        """The application's name on this platform (checked), from the options or the manifest."""
+        raise NotImplementedError
+
+    def preflight(self) -> None:
+        """Refuse, before the lock and before any change, to run where the platform is not."""
+
+    def run(self, state: str, manifest: dict | None) -> dict:
+        self.entries = history.read_history(self.state_dir, self.name)
+        if state == "present":
+            return self.deploy(manifest)
+        if state == "rolled_back":
+            return self.rollback()
+        return self.remove()
+
+    def deploy(self, manifest: dict) -> dict:
+        raise NotImplementedError
+
+    def rollback(self) -> dict:
+        raise NotImplementedError
+
+    def remove(self) -> dict:
+        raise NotImplementedError
+
+    def entry(self, manifest, action, result, started, *, previous=None, reason=None) -> dict:
+        return history.new_entry(
+            manifest=manifest,
+            action=action,
+            result=result,
+            started=started,
+            triggered_by=self.given_by,
+            previous_release_id=previous,
+            reason=reason,
+            environment=self.params.get("environment"),
+        )
+
+    def record(self, entry: dict) -> None:
+        """Append an entry to the history (written unless in check mode)."""
+        self.entries = history.append_entry(self.entries, entry)
+        if not self.check_mode:
+            history.write_history(self.state_dir, self.name, self.entries)
+
+    def smoke(self) -> tuple[list, str | None]:
+        return run_smoke_checks(self.params["smoke_checks"])
+
+
+# --------------------------------------------------------------------------- the edge
+
+
+def exit_with_result(module, result: dict) -> None:
+    """Exit a deploy module; its ``diff`` is returned only when Ansible asked for diffs."""
+    diff = result.pop("diff", None)
+    if module._diff and diff:
+        result["diff"] = diff
+    module.exit_json(**result)
+
+
+def run_deploy_module(module, deployer_class) -> None:
+    """Run a deploy module with its platform's deployer; exits the module."""
+    require_sdk(module)
+    if not HAS_YAML:
+        module.fail_json(
+            msg=missing_required_lib(f"PyYAML (Debian package python3-yaml) on the {deployer_class.where}"),
+            exception=YAML_IMPORT_ERROR,
+        )
+    params = module.params
+    host = socket.gethostname()
+    state = params["state"]
+    manifest = None
+    result = {}
+    try:
+        if state == "present":
+            if not params["release"]:
+                raise DeployError("release is required with state=present: give the release manifest (a dict)")
+            try:
+                manifest = check_manifest(params["release"], "given as release")
+            except ReleaseError as exc:
+                raise DeployError(
+                    f"refusing to deploy on {host}, nothing was changed: {exc}; give the manifest written by "
+                    "outerloop.docker.release, unedited",
+                    errors=exc.errors,
+                ) from None
+        name = deployer_class.name_of(params, manifest, host)
+        history.project_path(params["state_dir"], name)
+        with engine_session(params) as client:
+            deployer = deployer_class(module, client, name)
+            deployer.preflight()
+            if module.check_mode:
+                result = deployer.run(state, manifest)
+            else:
+                holder = lock_holder(host, manifest, state, deployer.given_by)
+                with DeployLock(history.lock_path(params["state_dir"], name), holder, params["lock_timeout"]):
+                    result = deployer.run(state, manifest)
+            result["history"] = deployer.entries[-5:]
+    except LockError as exc:
+        module.fail_json(msg=str(exc), lock_holder=exc.holder)
+    except (DeployError, history.HistoryError, ReleaseError, EngineError, CliError, ComposeFileError,
+            *deployer_class.errors) as exc:  # fmt: skip
+        module.fail_json(msg=str(exc), **(getattr(exc, "details", {}) or {}))
+    except OSError as exc:
+        module.fail_json(msg=f"cannot write {exc.filename or '?'} on {host}: {exc.strerror or exc}")
+    exit_with_result(module, result)
