@@ -157,3 +157,13 @@ def describe(run, params: dict, check_mode: bool) -> dict:
         result["archive"] = dest
         result["changed"] = source.archive(commit, dest, check_mode) or result["changed"]
     return result
+
+
+def run_module(module) -> None:
+    """Run outerloop.docker.git_source with the module's parameters; exits the module."""
+    module.run_command_environ_update = {"LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+    try:
+        result = describe(module.run_command, module.params, module.check_mode)
+    except SourceError as exc:
+        module.fail_json(msg=str(exc), failed_option=exc.option)
+    module.exit_json(**result)

@@ -29,7 +29,7 @@ import re
 import socket
 from dataclasses import dataclass, field
 
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_auth import RegistryAuth
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_auth import RegistryAuth, login_hint
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import (
     REGISTRY_ARG_SPEC,
     registry_client,
@@ -60,7 +60,6 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.paral
     run_each,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.secrets import sanitize
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_login import login_hint
 
 try:
     import docker.errors

@@ -18,6 +18,7 @@ import tempfile
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_auth import login_hint
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docker_config import (
     DockerConfigError,
     check_username,
@@ -46,32 +47,6 @@ except ImportError:
 
 class RegistryLoginError(Exception):
     """The engine refused the login or could not be asked; the message names the next step."""
-
-
-def login_hint(registry: str, engine_text: str) -> str:
-    """What to try next, judged from the engine's error text."""
-    text = engine_text.lower()
-    if "x509" in text or "certificate" in text or "tls:" in text:
-        return (
-            "The Docker Engine does not trust the registry's TLS certificate: on the engine's host, put the CA "
-            f"that signed it at /etc/docker/certs.d/{registry}/ca.crt (no engine restart needed)."
-        )
-    if "http response to https client" in text:
-        return (
-            f"The registry answers plain HTTP: serve it with TLS, or list {registry} in insecure-registries of the "
-            "engine's daemon.json."
-        )
-    if "unauthorized" in text or "incorrect username or password" in text or "401" in text:
-        return "Check the username and password (the registry rejected them)."
-    if any(word in text for word in ("no such host", "connection refused", "timeout", "no route to host")):
-        return (
-            "Check the registry address and that the registry runs and is reachable from the Docker Engine's "
-            "host (name resolution, port, firewall)."
-        )
-    return (
-        "Check the password, that the registry is reachable from the Docker Engine's host, and that "
-        f"/etc/docker/certs.d/{registry}/ca.crt on that host holds the registry's CA."
-    )
 
 
 @contextlib.contextmanager

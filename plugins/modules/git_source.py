@@ -160,7 +160,7 @@ failed_option:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.outerloop.docker.plugins.module_utils._git_source import SourceError, describe
+from ansible_collections.outerloop.docker.plugins.module_utils._git_source import run_module
 
 
 def main():
@@ -176,12 +176,7 @@ def main():
         },
         supports_check_mode=True,
     )
-    module.run_command_environ_update = {"LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
-    try:
-        result = describe(module.run_command, module.params, module.check_mode)
-    except SourceError as exc:
-        module.fail_json(msg=str(exc), failed_option=exc.option)
-    module.exit_json(**result)
+    run_module(module)
 
 
 if __name__ == "__main__":

@@ -135,13 +135,8 @@ all_passed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.test_records import (
-    RecordError,
-    make_record,
-    read_record,
-    record_path,
-    write_record,
-)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.test_records import DEFAULT_RECORD_DIR
+from ansible_collections.outerloop.docker.plugins.module_utils._test_record import run_module
 
 
 def main():
@@ -155,38 +150,12 @@ def main():
             "summary": {"type": "str", "default": ""},
             "junit": {"type": "list", "elements": "str", "default": []},
             "details": {"type": "dict", "default": {}},
-            "record_dir": {"type": "path", "default": "/var/lib/outerloop/test-records"},
+            "record_dir": {"type": "path", "default": DEFAULT_RECORD_DIR},
         },
         required_if=[("state", "present", ("passed",))],
         supports_check_mode=True,
     )
-    params = module.params
-    images = list(dict.fromkeys(params["images"]))
-    records = {}
-    try:
-        if params["state"] == "present":
-            passed = params["passed"]
-            rc = params["rc"] if params["rc"] is not None else (0 if passed else 1)
-            for image_id in images:
-                made = make_record(image_id, params["suite"], passed, rc, summary=params["summary"],
-                                   junit=params["junit"])  # fmt: skip
-                record = {**params["details"], **made}
-                if module.check_mode:
-                    record_path(params["record_dir"], image_id, params["suite"])
-                else:
-                    write_record(params["record_dir"], record)
-                records[image_id] = record
-        else:
-            records = {image_id: read_record(params["record_dir"], image_id, params["suite"]) for image_id in images}
-    except (RecordError, OSError) as exc:
-        module.fail_json(msg=f"test records of suite {params['suite']} in {params['record_dir']}: {exc}")
-    passed_images = [image_id for image_id, record in records.items() if record and record.get("passed")]
-    module.exit_json(
-        changed=params["state"] == "present",
-        records=records,
-        passed_images=passed_images,
-        all_passed=len(passed_images) == len(images),
-    )
+    run_module(module)
 
 
 if __name__ == "__main__":

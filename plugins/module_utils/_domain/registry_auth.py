@@ -177,3 +177,29 @@ def resolve_auth(params: dict, registry: str, runner=run_helper) -> RegistryAuth
     if credentials is None:
         return RegistryAuth(None, f"{path} holds none for {key}")
     return RegistryAuth(credentials, path)
+
+
+def login_hint(registry: str, engine_text: str) -> str:
+    """What to try next, judged from the engine's error text."""
+    text = engine_text.lower()
+    if "x509" in text or "certificate" in text or "tls:" in text:
+        return (
+            "The Docker Engine does not trust the registry's TLS certificate: on the engine's host, put the CA "
+            f"that signed it at /etc/docker/certs.d/{registry}/ca.crt (no engine restart needed)."
+        )
+    if "http response to https client" in text:
+        return (
+            f"The registry answers plain HTTP: serve it with TLS, or list {registry} in insecure-registries of the "
+            "engine's daemon.json."
+        )
+    if "unauthorized" in text or "incorrect username or password" in text or "401" in text:
+        return "Check the username and password (the registry rejected them)."
+    if any(word in text for word in ("no such host", "connection refused", "timeout", "no route to host")):
+        return (
+            "Check the registry address and that the registry runs and is reachable from the Docker Engine's "
+            "host (name resolution, port, firewall)."
+        )
+    return (
+        "Check the password, that the registry is reachable from the Docker Engine's host, and that "
+        f"/etc/docker/certs.d/{registry}/ca.crt on that host holds the registry's CA."
+    )

@@ -16,15 +16,18 @@ from typing import ClassVar
 import pytest
 import requests
 from ansible_collections.outerloop.docker.plugins.module_utils import _image_test
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.test_results import (
+    ChunkReader,
+    UnsafeArchiveError,
+    extract_results,
+    summarize,
+)
 from ansible_collections.outerloop.docker.plugins.module_utils._image_test import (
     ImageTestError,
     RunRequest,
-    UnsafeArchiveError,
-    extract_results,
     output_lines,
     parse_volume,
     run_test,
-    summarize,
     tail,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import ImageRefError
@@ -134,7 +137,7 @@ def test_a_symlinked_file_in_dest_is_replaced_not_followed(tmp_path):
 def test_chunk_reader_streams_the_archive(tmp_path):
     data = tar_bytes([("results", "dir", None), ("results/big.bin", "file", b"x" * 300_000)])
     chunks = [data[i : i + 7_000] for i in range(0, len(data), 7_000)]
-    written, _warnings = extract_results(_image_test._ChunkReader(chunks), "results", str(tmp_path))
+    written, _warnings = extract_results(ChunkReader(chunks), "results", str(tmp_path))
     assert os.path.getsize(written[0]) == 300_000
 
 

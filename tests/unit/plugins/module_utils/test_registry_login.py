@@ -13,12 +13,9 @@ from typing import ClassVar
 
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils import _registry_login
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_auth import login_hint
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.secrets import sanitize
-from ansible_collections.outerloop.docker.plugins.module_utils._registry_login import (
-    RegistryLoginError,
-    login_hint,
-    run_module,
-)
+from ansible_collections.outerloop.docker.plugins.module_utils._registry_login import RegistryLoginError, run_module
 from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils import fake_module
 
 
