@@ -53,6 +53,7 @@ cd: bootstrap
 lint: bootstrap
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ansible-lint --profile production
+	$(PY) -m pytest tests/unit/test_import_contract.py -q
 
 sanity: bootstrap
 	bash scripts/sanity.sh

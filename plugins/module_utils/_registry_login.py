@@ -32,6 +32,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docke
     resolve_user,
     write_config,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import docker_host_of
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.secrets import sanitize
 
 try:
@@ -143,7 +144,7 @@ def run_module(module) -> None:
                     "credentials from that helper and ignore the auths entry this module writes. Remove "
                     "credsStore/credHelpers from that file, or set config_path to a config without them."
                 )
-            identity_token = verify_login(params["docker_host"], registry, username, password, params["timeout"])
+            identity_token = verify_login(docker_host_of(params), registry, username, password, params["timeout"])
             if identity_token:
                 module.no_log_values.add(identity_token)
             plan = plan_login(config, registry, username, password, identity_token)

@@ -32,14 +32,10 @@ description:
     and recorded as a rollback. O(state=absent) runs C(docker compose down) and records a removal.
 author:
   - outerloop.docker contributors (@outerloop)
+extends_documentation_fragment:
+  - outerloop.docker.engine
+  - outerloop.docker.deploy
 options:
-  release:
-    description:
-      - The release manifest as a dictionary, for example
-        C("{{ lookup('ansible.builtin.file', 'sample-app-1.0.1.json') | from_json }}") or the output of the
-        C(outerloop.docker.release) lookup. It is validated, its digest included, before anything is done.
-      - Required with O(state=present).
-    type: dict
   project:
     description:
       - The Compose project name. Defaults to the manifest's C(application).
@@ -56,130 +52,22 @@ options:
         project. The format is shared with M(outerloop.docker.deployment_info).
     type: path
     default: /var/lib/outerloop/deployments
-  state:
-    description:
-      - V(present) deploys O(release).
-      - V(rolled_back) brings back O(rollback_to), or the release before the current one in the history. When the
-        current release was itself reached by a rollback and O(rollback_to) is not given, nothing changes (name
-        O(rollback_to) to go further back); this keeps the state idempotent.
-      - V(absent) takes the project down (C(docker compose down --remove-orphans)).
-    type: str
-    choices: [present, absent, rolled_back]
-    default: present
-  environment:
-    description:
-      - The name of the environment (V(qa), V(staging), V(production)), recorded in the history.
-    type: str
-  env:
-    description:
-      - Variables for Compose interpolation, written to the release's C(.env) file (mode C(0600)).
-      - A change of O(env) is a change of the deployment, which is then deployed again.
-    type: dict
-    default: {}
-  overrides:
-    description:
-      - An extra compose file, as a dictionary, merged after the release's compose file, for what differs per
-        environment (ports, replicas, environment variables, resources).
-      - It may not change the image of a service of the release.
-    type: dict
-    default: {}
-  allow_unpinned:
-    description:
-      - Services outside the release whose image may be given by tag. Every other service must be pinned by
-        digest, or the module refuses to deploy.
-    type: list
-    elements: str
-    default: []
   wait_timeout:
     description:
       - Seconds to wait for every service to run and be healthy after C(up), and again after a rollback.
     type: int
     default: 180
-  smoke_checks:
-    description:
-      - HTTP checks run from the Docker host after every service is healthy. A failure rolls back like an
-        unhealthy service.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      url:
-        description: The URL to GET, for example V(http://127.0.0.1:8080/health).
-        type: str
-        required: true
-      status:
-        description: The expected HTTP status.
-        type: int
-        default: 200
-      contains:
-        description: A text the body must contain.
-        type: str
-      timeout:
-        description: Seconds per request.
-        type: int
-        default: 5
-      retries:
-        description: Attempts before the check fails.
-        type: int
-        default: 5
-      delay:
-        description: Seconds between attempts.
-        type: int
-        default: 2
-  rollback_to:
-    description:
-      - With O(state=rolled_back), the release id to go back to; it must be stored on the host. Defaults to the
-        release before the current one.
-    type: str
   remove_volumes:
     description:
       - With O(state=absent), also remove the project's named volumes (C(docker compose down --volumes)). Data is
         lost.
     type: bool
     default: false
-  lock_timeout:
-    description:
-      - Seconds to wait for the project's deploy lock when another deployment of the project runs on the host.
-        It then fails naming the holder.
-    type: int
-    default: 300
-  triggered_by:
-    description:
-      - Who started the run, recorded in the history and the lock. The module runs on the Docker host and cannot see
-        the controller's user or AWX job, so pass them from the controller (see the examples); the deploy role
-        fills it from the controller's C(USER), its host name and AWX's C(awx_job_id) variable.
-      - Keys left out are taken from the host's environment (C(USER) or C(LOGNAME), C(AWX_JOB_ID) or
-        C(TOWER_JOB_ID)).
-    type: dict
-    suboptions:
-      user:
-        description: The user on the controller.
-        type: str
-      awx_job_id:
-        description: The AWX or Tower job id.
-        type: str
-      host:
-        description: The controller's host name.
-        type: str
-  reason:
-    description:
-      - Why, recorded in the history with O(state=rolled_back) and O(state=absent).
-    type: str
   logs_tail:
     description:
       - Lines of logs returned per failing container.
     type: int
     default: 40
-  docker_host:
-    description:
-      - The Docker Engine to use, for example V(unix:///var/run/docker.sock). Defaults to E(DOCKER_HOST), then
-        the local socket. C(docker compose) is run with the same engine as its E(DOCKER_HOST).
-    type: str
-  timeout:
-    description:
-      - Seconds to wait for an answer of the Docker Engine API.
-    type: int
-    default: 60
 attributes:
   check_mode:
     support: full

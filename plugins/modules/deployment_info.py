@@ -27,38 +27,19 @@ description:
   - The module only reads; it changes nothing.
 author:
   - outerloop.docker contributors (@outerloop)
+extends_documentation_fragment:
+  - outerloop.docker.engine
+  - outerloop.docker.report
 options:
   project:
     description:
       - The compose project name. Defaults to the C(application) of O(release); one of them is required.
     type: str
-  release:
-    description:
-      - A release manifest, as a dictionary, for example from the P(outerloop.docker.release#lookup) lookup,
-        to compare what runs with. It is validated (its C(digest) field included).
-      - Without it, what runs is compared with the current release of the deployment history, and without
-        a history, no drift is reported (RV(deployment.drift) is null).
-    type: dict
   state_dir:
     description:
       - The directory where the deploy keeps each project's history (C(STATE_DIR/PROJECT/history.json)).
     type: path
     default: /var/lib/outerloop/deployments
-  history_limit:
-    description:
-      - How many history entries to return, newest first. V(0) returns none.
-    type: int
-    default: 10
-  docker_host:
-    description:
-      - The Docker Engine to ask, for example V(unix:///var/run/docker.sock) or V(tcp://127.0.0.1:2375).
-      - Defaults to E(DOCKER_HOST), else the local socket.
-    type: str
-  timeout:
-    description:
-      - Seconds to wait for each answer of the Docker Engine.
-    type: int
-    default: 60
 attributes:
   check_mode:
     support: full
@@ -272,18 +253,18 @@ deployment:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.outerloop.docker.plugins.module_utils._deployment_info import run_module
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import COMPOSE_STATE_DIR
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.report import REPORT_ARG_SPEC
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            ENGINE_ARG_SPEC,
-            project={"type": "str"},
-            release={"type": "dict"},
-            state_dir={"type": "path", "default": COMPOSE_STATE_DIR},
-            history_limit={"type": "int", "default": 10},
-        ),
+        argument_spec={
+            **REPORT_ARG_SPEC,
+            **ENGINE_ARG_SPEC,
+            "project": {"type": "str"},
+            "state_dir": {"type": "path", "default": COMPOSE_STATE_DIR},
+        },
         required_one_of=[("project", "release")],
         supports_check_mode=True,
     )

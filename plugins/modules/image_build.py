@@ -33,6 +33,8 @@ description:
     every failed build.
 author:
   - outerloop.docker contributors (@outerloop)
+extends_documentation_fragment:
+  - outerloop.docker.engine
 options:
   path:
     description:
@@ -159,20 +161,6 @@ options:
         build, and fails.
     type: int
     default: 3600
-  docker_host:
-    description:
-      - The Docker Engine that builds the image, for example V(unix:///var/run/docker.sock),
-        V(tcp://127.0.0.1:2375) or V(ssh://user@host).
-      - If not set, the value of E(DOCKER_HOST) in the module's environment is used, and if that is not
-        set either, V(unix:///var/run/docker.sock).
-      - O(path) is read on the host the module runs on and sent to that engine.
-    type: str
-  timeout:
-    description:
-      - Seconds to wait for the Docker Engine to answer an API call other than the build itself (see
-        O(build_timeout)).
-    type: int
-    default: 60
 attributes:
   check_mode:
     support: partial
@@ -200,6 +188,8 @@ requirements:
   - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the build host
   - A running Docker Engine reachable at O(docker_host)
 notes:
+  - O(path) is read on the host the module runs on and sent to the Docker Engine of O(docker_host), which builds;
+    O(timeout) is for the engine's answers other than the build itself (see O(build_timeout)).
   - The engine's classic builder is used (the Docker SDK for Python does not speak BuildKit's protocol).
     Dockerfile features that need BuildKit, such as C(RUN --mount), are not available.
   - The build cache is the engine's, on the build host. A build host whose cache was pruned builds again

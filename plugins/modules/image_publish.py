@@ -38,6 +38,7 @@ description:
 author:
   - outerloop.docker contributors (@outerloop)
 extends_documentation_fragment:
+  - outerloop.docker.engine
   # Options below replace the fragment's: username, config_path, ca_path, validate_certs and timeout
   # also cover the engine's push.
   - outerloop.docker.registry
@@ -140,13 +141,6 @@ options:
         engine's own rules.
     type: bool
     default: true
-  docker_host:
-    description:
-      - The Docker Engine that holds the image and pushes it, for example V(unix:///var/run/docker.sock),
-        V(tcp://127.0.0.1:2375) or V(ssh://user@host).
-      - If not set, the value of E(DOCKER_HOST) in the module's environment is used, and if that is not set
-        either, V(unix:///var/run/docker.sock).
-    type: str
   timeout:
     description:
       - Seconds to wait for the Docker Engine and for each answer of the registry.

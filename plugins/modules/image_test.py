@@ -34,6 +34,8 @@ description:
     fails naming every failed run.
 author:
   - outerloop.docker contributors (@outerloop)
+extends_documentation_fragment:
+  - outerloop.docker.engine
 options:
   image:
     description:
@@ -161,21 +163,6 @@ options:
         failed during removal) can be found.
     type: str
     default: image-test
-  docker_host:
-    description:
-      - The Docker Engine that runs the container, for example V(unix:///var/run/docker.sock),
-        V(tcp://127.0.0.1:2375) or V(ssh://user@host).
-      - If not set, the value of E(DOCKER_HOST) in the module's environment is used, and if that is not
-        set either, V(unix:///var/run/docker.sock).
-      - O(volumes) and O(results_dest) are paths on that engine's host; O(record_dir) is on the host the module
-        runs on. Keep them the same host (the default) unless you know better.
-    type: str
-  timeout:
-    description:
-      - Seconds to wait for the Docker Engine to answer an API call other than the wait for the command to exit
-        (see O(run_timeout)).
-    type: int
-    default: 60
 attributes:
   check_mode:
     support: partial
@@ -201,6 +188,9 @@ requirements:
   - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the host the module runs on
   - A running Docker Engine reachable at O(docker_host)
 notes:
+  - O(volumes) and O(results_dest) are paths on the host of the Docker Engine of O(docker_host); O(record_dir) is on
+    the host the module runs on. Keep them the same host (the default) unless you know better. O(timeout) is for the
+    engine's answers other than the wait for the command to exit (see O(run_timeout)).
   - The container is not started with C(--rm), so that the results can be copied out after the command exited;
     the module removes it (with its anonymous volumes) itself.
   - The output is read after the command exited. Only the last 30 lines of each stream are returned.

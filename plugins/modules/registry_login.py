@@ -26,6 +26,8 @@ description:
     as it is. The file is replaced atomically, with mode C(0600), owned by O(user).
 author:
   - outerloop.docker contributors (@outerloop)
+extends_documentation_fragment:
+  - outerloop.docker.engine
 options:
   registry:
     description:
@@ -66,21 +68,6 @@ options:
         C(docker --config DIR) is V(DIR/config.json). E(DOCKER_CONFIG) is not consulted.
       - If the file is a symlink, the file it points to is rewritten and the link is kept.
     type: path
-  docker_host:
-    description:
-      - The Docker Engine that verifies the login, for example V(unix:///var/run/docker.sock),
-        V(tcp://127.0.0.1:2375) or V(ssh://user@host).
-      - If not set, the value of E(DOCKER_HOST) in the module's environment is used, and if that is not
-        set either, V(unix:///var/run/docker.sock).
-      - The TLS certificates and the C(/etc/docker/certs.d) directory that count are the ones of that
-        engine's host.
-    type: str
-    default: unix:///var/run/docker.sock
-  timeout:
-    description:
-      - Seconds to wait for the Docker Engine, which includes the time it takes to reach the registry.
-    type: int
-    default: 60
 attributes:
   check_mode:
     support: full
@@ -100,6 +87,9 @@ requirements:
   - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the target, for O(state=present)
   - A running Docker Engine reachable at O(docker_host), for O(state=present)
 notes:
+  - The login is verified by the Docker Engine of O(docker_host), so the TLS certificates and the
+    C(/etc/docker/certs.d) directory that count are the ones of that engine's host, and O(timeout) includes the time
+    the engine takes to reach the registry.
   - The credentials are stored inline in C(auths), as C(auth) (base64 of C(user:password)), or as
     C(identitytoken) when the registry hands out one, exactly like C(docker login) without a credential
     helper. A registry that issues identity tokens gives a new one at every login; an entry that holds
@@ -171,7 +161,8 @@ username:
   sample: ci
 """
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
 from ansible_collections.outerloop.docker.plugins.module_utils._registry_login import run_module
 
 
@@ -184,12 +175,7 @@ def main():
             "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
             "user": {"type": "str"},
             "config_path": {"type": "path"},
-            "docker_host": {
-                "type": "str",
-                "default": "unix:///var/run/docker.sock",
-                "fallback": (env_fallback, ["DOCKER_HOST"]),
-            },
-            "timeout": {"type": "int", "default": 60},
+            **ENGINE_ARG_SPEC,
         },
         required_if=[("state", "present", ("username", "password"))],
         supports_check_mode=True,

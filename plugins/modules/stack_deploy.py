@@ -22,7 +22,7 @@ description:
     C(<state_dir>/<stack>/releases/<release_id>/); run C(docker stack deploy) with the stack file and the
     O(overrides) file, O(env) in its environment for interpolation; wait until every service runs its desired
     replicas of the release digest (a task with a healthcheck runs only once healthy) and its update completed;
-    record the deploy in C(<state_dir>/<stack>/history.json)."
+    run the O(smoke_checks) from the manager; record the deploy in C(<state_dir>/<stack>/history.json)."
   - When an update fails (a task exits or turns unhealthy within the monitor window), the swarm itself rolls the
     service back to its previous spec (O(update_config) C(failure_action=rollback)). The swarm does that per
     service, so the services whose update succeeded would keep the new release; the module waits for the swarm's
@@ -30,6 +30,9 @@ description:
     it has converged, records the deploy with result C(rolled_back) and fails with the swarm's update message and
     the failing tasks' errors. When the stack does not converge within O(wait_timeout) it fails with result
     C(failed).
+  - When the stack has converged but a smoke check fails, the module deploys the stored release before again the
+    same way (the same O(smoke_checks) suboptions, retries and timeouts as M(outerloop.docker.compose_deploy)),
+    records the deploy with result C(rolled_back) and fails naming the check.
   - "A node that goes down during the update: tasks on it no longer count (for a global service, neither does the
     node). When the swarm's updater waits for a new task placed on that node, which will never run, the module starts
     the update of that service again once (C(docker service update) of a service label only, which restarts no
@@ -40,12 +43,10 @@ description:
     O(state=absent) runs C(docker stack rm) and waits until the stack's services and networks are gone.
 author:
   - outerloop.docker contributors (@outerloop)
+extends_documentation_fragment:
+  - outerloop.docker.engine
+  - outerloop.docker.deploy
 options:
-  release:
-    description:
-      - The release manifest as a dictionary. It is validated, its digest included, before anything is done.
-      - Required with O(state=present).
-    type: dict
   stack:
     description:
       - The stack name. Defaults to the manifest's C(application).
@@ -58,38 +59,6 @@ options:
       - Keep it on the manager that deploys; another manager has no history and deploys as for the first time.
     type: path
     default: /var/lib/outerloop/stacks
-  state:
-    description:
-      - V(present) deploys O(release).
-      - V(rolled_back) deploys O(rollback_to), or the release before the current one. When the current release was
-        itself reached by a rollback and O(rollback_to) is not given, nothing changes.
-      - V(absent) removes the stack (C(docker stack rm)).
-    type: str
-    choices: [present, absent, rolled_back]
-    default: present
-  environment:
-    description: The name of the environment, recorded in the history.
-    type: str
-  env:
-    description:
-      - Variables for the interpolation of the stack file, given to C(docker stack deploy) as its environment and
-        stored with the release (mode C(0600)). A change is a change of the deployment.
-    type: dict
-    default: {}
-  overrides:
-    description:
-      - An extra compose file, as a dictionary, merged by C(docker stack deploy) after the stack file, for what
-        differs per environment (replicas, ports, placement, resources, C(endpoint_mode)).
-    type: dict
-    default: {}
-  allow_unpinned:
-    description:
-      - Services outside the release (in its compose file or added by O(overrides)) whose image may be given by
-        tag. Every other service must be pinned by digest, and O(overrides) may not change the image of a release
-        service, or the module refuses to deploy and changes nothing.
-    type: list
-    elements: str
-    default: []
   update_config:
     description:
       - Defaults of every service's C(deploy.update_config); the compose file's own keys win, O(overrides) win over
@@ -131,39 +100,6 @@ options:
         healthcheck and monitor window, one after the other with parallelism 1.
     type: int
     default: 600
-  rollback_to:
-    description: With O(state=rolled_back), the release id to go back to; it must be stored on the manager.
-    type: str
-  lock_timeout:
-    description: Seconds to wait for the stack's deploy lock held by another deployment.
-    type: int
-    default: 300
-  triggered_by:
-    description:
-      - Who started the run, recorded in the history and the lock (see M(outerloop.docker.compose_deploy)).
-    type: dict
-    suboptions:
-      user:
-        description: The user on the controller.
-        type: str
-      awx_job_id:
-        description: The AWX or Tower job id.
-        type: str
-      host:
-        description: The controller's host name.
-        type: str
-  reason:
-    description: Why, recorded in the history with O(state=rolled_back) and O(state=absent).
-    type: str
-  docker_host:
-    description:
-      - The Docker Engine to use, for example V(unix:///var/run/docker.sock). Defaults to E(DOCKER_HOST), then
-        the local socket. The Docker CLI is run with the same engine as its E(DOCKER_HOST).
-    type: str
-  timeout:
-    description: Seconds to wait for an answer of the Docker Engine API.
-    type: int
-    default: 60
 attributes:
   check_mode:
     support: full
@@ -261,9 +197,18 @@ previous_release_id:
 rolled_back:
   description:
     - True when O(state=rolled_back) changed something. A failed deploy returns it with the failure, true when the
-      swarm rolled the update back.
+      swarm rolled the update back or the stack is back on the release before after a failed smoke check.
   returned: always
   type: bool
+rolled_back_to:
+  description: The release a deploy that failed its smoke checks went back to.
+  returned: on failure of a smoke check after a deploy
+  type: str
+smoke:
+  description: The results of the smoke checks, each with C(url), C(ok), C(status), C(attempts) and C(msg).
+  returned: always
+  type: list
+  elements: dict
 services:
   description: Per service of the stack (short name, without the stack prefix).
   returned: when state is present or rolled_back

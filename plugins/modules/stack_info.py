@@ -24,35 +24,19 @@ description:
   - The module only reads; it changes nothing.
 author:
   - outerloop.docker contributors (@outerloop)
+extends_documentation_fragment:
+  - outerloop.docker.engine
+  - outerloop.docker.report
 options:
   stack:
     description:
       - The stack name. Defaults to the C(application) of O(release); one of them is required.
     type: str
-  release:
-    description:
-      - A release manifest, as a dictionary, to compare the stack with. It is validated (its C(digest) included).
-      - Without it, the stack is compared with the current release of its history, and without a history no drift
-        is reported (RV(stack.drift) is null).
-    type: dict
   state_dir:
     description:
       - Where M(outerloop.docker.stack_deploy) keeps the stack's history on the manager.
     type: path
     default: /var/lib/outerloop/stacks
-  history_limit:
-    description: How many history entries to return, newest first. V(0) returns none.
-    type: int
-    default: 10
-  docker_host:
-    description:
-      - The Docker Engine to ask, for example V(unix:///var/run/docker.sock). Defaults to E(DOCKER_HOST), then the
-        local socket.
-    type: str
-  timeout:
-    description: Seconds to wait for each answer of the Docker Engine.
-    type: int
-    default: 60
 attributes:
   check_mode:
     support: full
@@ -280,19 +264,19 @@ stack:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import STACK_STATE_DIR
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.report import REPORT_ARG_SPEC
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
 from ansible_collections.outerloop.docker.plugins.module_utils._stack_info import run_module
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            ENGINE_ARG_SPEC,
-            stack={"type": "str"},
-            release={"type": "dict"},
-            state_dir={"type": "path", "default": STACK_STATE_DIR},
-            history_limit={"type": "int", "default": 10},
-        ),
+        argument_spec={
+            **REPORT_ARG_SPEC,
+            **ENGINE_ARG_SPEC,
+            "stack": {"type": "str"},
+            "state_dir": {"type": "path", "default": STACK_STATE_DIR},
+        },
         required_one_of=[("stack", "release")],
         supports_check_mode=True,
     )

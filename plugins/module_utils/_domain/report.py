@@ -31,6 +31,12 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compo
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import EngineError, require_sdk
 
+# The options both reports spell, default and document the same way (doc_fragments/report.py).
+REPORT_ARG_SPEC = {
+    "release": {"type": "dict"},
+    "history_limit": {"type": "int", "default": 10},
+}
+
 
 class InfoError(Exception):
     """Options the module cannot work with; the message says what to give instead."""
