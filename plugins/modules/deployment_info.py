@@ -253,22 +253,11 @@ deployment:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.outerloop.docker.plugins.module_utils._deployment_info import run_module
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import COMPOSE_STATE_DIR
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.report import REPORT_ARG_SPEC
-from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.report import report_module_args
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec={
-            **REPORT_ARG_SPEC,
-            **ENGINE_ARG_SPEC,
-            "project": {"type": "str"},
-            "state_dir": {"type": "path", "default": COMPOSE_STATE_DIR},
-        },
-        required_one_of=[("project", "release")],
-        supports_check_mode=True,
-    )
-    run_module(module)
+    run_module(AnsibleModule(**report_module_args("project", COMPOSE_STATE_DIR)))
 
 
 if __name__ == "__main__":

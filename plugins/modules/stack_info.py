@@ -264,23 +264,12 @@ stack:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import STACK_STATE_DIR
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.report import REPORT_ARG_SPEC
-from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.report import report_module_args
 from ansible_collections.outerloop.docker.plugins.module_utils._stack_info import run_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec={
-            **REPORT_ARG_SPEC,
-            **ENGINE_ARG_SPEC,
-            "stack": {"type": "str"},
-            "state_dir": {"type": "path", "default": STACK_STATE_DIR},
-        },
-        required_one_of=[("stack", "release")],
-        supports_check_mode=True,
-    )
-    run_module(module)
+    run_module(AnsibleModule(**report_module_args("stack", STACK_STATE_DIR)))
 
 
 if __name__ == "__main__":

@@ -29,13 +29,32 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compo
     ComposeFileError,
     load_compose,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import EngineError, require_sdk
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import (
+    ENGINE_ARG_SPEC,
+    EngineError,
+    require_sdk,
+)
 
 # The options both reports spell, default and document the same way (doc_fragments/report.py).
 REPORT_ARG_SPEC = {
     "release": {"type": "dict"},
     "history_limit": {"type": "int", "default": 10},
 }
+
+
+def report_module_args(name_option: str, state_dir: str) -> dict:
+    """The AnsibleModule arguments of a report whose application is named by ``name_option`` (or by the
+    release) and whose history is kept under ``state_dir`` by default."""
+    return {
+        "argument_spec": {
+            **REPORT_ARG_SPEC,
+            **ENGINE_ARG_SPEC,
+            name_option: {"type": "str"},
+            "state_dir": {"type": "path", "default": state_dir},
+        },
+        "required_one_of": [(name_option, "release")],
+        "supports_check_mode": True,
+    }
 
 
 class InfoError(Exception):
