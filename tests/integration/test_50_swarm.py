@@ -195,6 +195,23 @@ def test_rollback_goes_back_in_the_history_and_status_reports_it(on_cluster):
     assert f"drift: {', '.join(services)}" in status.out, status.out[-3000:]
 
 
+def test_a_release_that_fails_its_smoke_check_goes_back_to_the_release_before(on_cluster):
+    """stack_deploy runs the smoke checks itself, as compose_deploy does: release 1 converges, its check fails,
+    the stack returns to release 0 (the rollback test left it there) and the run names the check."""
+    assert runs_release(0), stack_digests()
+    checks = {"deploy_smoke_checks": [{"url": "http://127.0.0.1:8080/version", "contains": "no-such-version",
+                                       "retries": 2, "delay": 1}]}  # fmt: skip
+    run, traffic = under_traffic("smoke check rollback", lambda: cluster("promote", "-e", json.dumps(checks), patch=1))
+    assert run.rc != 0
+    assert "smoke check http://127.0.0.1:8080/version failed: status 200 but the body does not contain" in run.out
+    assert f"Rolled back to {release(0)['release_id']}, which runs again" in run.out, run.out[-3000:]
+    assert runs_release(0), stack_digests()
+    assert traffic.failures == [], str(traffic)
+    history = json.loads(on_host("swarm1", "cat", "/var/lib/outerloop/stacks/sample-app/history.json").stdout)
+    assert history[-1]["result"] == "rolled_back" and history[-1]["version"] == version(1)
+    assert "smoke check" in history[-1]["reason"]
+
+
 def test_a_node_lost_during_a_deploy(on_cluster):
     """swarm3 is killed a few seconds into the update to release 1: the stack converges on swarm1 and swarm2."""
 
