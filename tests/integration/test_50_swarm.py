@@ -203,8 +203,9 @@ def test_a_release_that_fails_its_smoke_check_goes_back_to_the_release_before(on
                                        "retries": 2, "delay": 1}]}  # fmt: skip
     run, traffic = under_traffic("smoke check rollback", lambda: cluster("promote", "-e", json.dumps(checks), patch=1))
     assert run.rc != 0
-    assert "smoke check http://127.0.0.1:8080/version failed: status 200 but the body does not contain" in run.out
-    assert f"Rolled back to {release(0)['release_id']}, which runs again" in run.out, run.out[-3000:]
+    said = " ".join(run.out.split())  # the failure as one line, however the output folded it
+    assert "smoke check http://127.0.0.1:8080/version failed: status 200 but the body does not contain" in said
+    assert f"Rolled back to {release(0)['release_id']}, which runs again" in said, run.out[-3000:]
     assert runs_release(0), stack_digests()
     assert traffic.failures == [], str(traffic)
     history = json.loads(on_host("swarm1", "cat", "/var/lib/outerloop/stacks/sample-app/history.json").stdout)
