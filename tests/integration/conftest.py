@@ -34,7 +34,10 @@ _spec.loader.exec_module(lab)
 # The hosts test_10 provisions, and the swarm's, which test_50 provisions and forms.
 LAB_HOSTS = ["reg1", "build1", "qa1", "staging1", "prod1", "prod2"]
 DOCKER_HOSTS = ["qa1", "staging1", "prod1", "prod2"]
+ENGINE_HOSTS = ["build1", *DOCKER_HOSTS]
 CLUSTER_HOSTS = ["swarm1", "swarm2", "swarm3"]
+# Every host but the swarm's (group cluster).
+NOT_CLUSTER = ("--limit", "all:!cluster")
 
 
 @dataclass
@@ -118,11 +121,22 @@ def fresh_lab():
     return LAB_HOSTS
 
 
+def lab_provisioned() -> bool:
+    """What provision.yml leaves on the hosts outside the swarm: the registry service on reg1, Docker on
+    every other host, the build user in the docker group (a run stopped half-way lacks something)."""
+    if on_host("reg1", "systemctl", "is-active", "docker-registry").stdout.strip() != "active":
+        return False
+    if any(on_host(h, "systemctl", "is-active", "docker").stdout.strip() != "active" for h in ENGINE_HOSTS):
+        return False
+    return "docker" in on_host("build1", "id", "-nG", "builder").stdout.split()
+
+
 @pytest.fixture(scope="session")
 def provisioned_lab(fresh_lab):
-    """Provisioned hosts (provisioning when no earlier test file has) and the build host's base image."""
-    if on_host("build1", "systemctl", "is-active", "docker").stdout.strip() != "active":
-        run = playbook("outerloop.docker.provision")
+    """Provisioned hosts (provisioning them, but not the swarm's, when no earlier test file has) and the
+    build host's base image."""
+    if not lab_provisioned():
+        run = playbook("outerloop.docker.provision", *NOT_CLUSTER)
         assert run.rc == 0, run.out[-3000:]
     seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"), "--limit", "build_hosts")
     assert seed.rc == 0, seed.out[-3000:]
