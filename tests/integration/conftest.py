@@ -2,8 +2,12 @@
 
 The hosts are systemd containers reached over SSH, each with its own Docker Engine, and a TLS registry.
 
-The session starts from FRESH lab hosts (no Docker on them) and provisions them through the tests
-themselves, in order: check mode first, then the real run, then the idempotency runs.
+The session starts from FRESH lab hosts (no Docker on them). A whole run provisions them through the
+tests themselves (test_10: check mode first, then the real run, then the idempotency runs); every
+other file also runs alone, its fixtures making what it needs when no earlier file of the session has:
+provisioned_lab (the hosts provisioned, the build host seeded), releases (cd_releases.py: three CI
+releases), cluster_provisioning (the swarm's hosts provisioned and the swarm formed, in the background
+while the other tests run, only in a session that collected a test that needs it).
 """
 
 from __future__ import annotations
@@ -132,42 +136,77 @@ def lab_provisioned() -> bool:
 
 
 @pytest.fixture(scope="session")
-def provisioned_lab(fresh_lab):
+def provisioned_lab(fresh_lab, request):
     """Provisioned hosts (provisioning them, but not the swarm's, when no earlier test file has) and the
-    build host's base image."""
+    build host's base image. When the session has collected a test that needs the cluster, the swarm's
+    hosts are provisioned in the background from here on (cluster_provisioning)."""
     if not lab_provisioned():
         run = playbook("outerloop.docker.provision", *NOT_CLUSTER)
         assert run.rc == 0, run.out[-3000:]
     seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"), "--limit", "build_hosts")
     assert seed.rc == 0, seed.out[-3000:]
-    start_cluster_provisioning()
+    if any("cluster_provisioning" in item.fixturenames for item in request.session.items):
+        _CLUSTER.start()
+    request.addfinalizer(_CLUSTER.join)  # the session ends after the background run, never during it
     return fresh_lab
 
 
-_CLUSTER: dict = {}
+class ClusterProvisioning:
+    """Provisions the swarm's hosts, forms the swarm and loads the lab's proxy on them, in a thread: their
+    Docker installation then overlaps the CI and CD tests instead of adding to the run. The registry host
+    is in the play because the Docker hosts trust the CA its role exports.
+
+    Started at most once a session and always waited for (by cluster_provisioning, lab_idle, and at the
+    end of the session, even when no test waited for it): a playbook is never cut off half-way."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._result: tuple[Run, Run | None] | None = None
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="cluster-provisioning")
+            self._thread.start()
+
+    def _work(self) -> None:
+        try:
+            run = playbook("outerloop.docker.provision", "--limit", "registry:cluster")
+            seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"), "--limit", "cluster") if run.rc == 0 else None
+            self._result = (run, seed)
+        except BaseException as exc:  # a playbook timeout: raised again in the test that waits for it
+            self._error = exc
+
+    def join(self) -> None:
+        """Wait until the background run (if one was started) has ended."""
+        if self._thread is not None:
+            self._thread.join()
+
+    def result(self) -> tuple[Run, Run | None]:
+        """The provision run of the swarm's hosts and the seed run after it (None when provisioning failed);
+        started here when provisioned_lab did not start it."""
+        self.start()
+        self.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
 
 
-def start_cluster_provisioning() -> None:
-    """Provision the swarm's hosts, form the swarm and load the lab's proxy on them, in the background:
-    their Docker installation then overlaps the CI and CD tests instead of adding to the run. The
-    registry host is in the play because the Docker hosts trust the CA its role exports."""
-    if "thread" in _CLUSTER:
-        return
-
-    def work() -> None:
-        run = playbook("outerloop.docker.provision", "--limit", "registry:cluster")
-        seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"), "--limit", "cluster") if run.rc == 0 else None
-        _CLUSTER["result"] = (run, seed)
-
-    _CLUSTER["thread"] = threading.Thread(target=work, daemon=True)
-    _CLUSTER["thread"].start()
+_CLUSTER = ClusterProvisioning()
 
 
-def cluster_provisioned() -> tuple[Run, Run | None]:
-    """The provision run of the swarm's hosts and the seed run after it (None when provisioning failed)."""
-    start_cluster_provisioning()
-    _CLUSTER["thread"].join(timeout=1500)
-    return _CLUSTER["result"]
+@pytest.fixture(scope="session")
+def cluster_provisioning(provisioned_lab):
+    """(provision run, seed run) of the swarm's hosts, what test_50 needs: started in the background by
+    provisioned_lab (because a collected test needs this fixture) and waited for here."""
+    return _CLUSTER.result()
+
+
+@pytest.fixture
+def lab_idle():
+    """No playbook of this session still runs on the lab (for a test that takes the lab down)."""
+    _CLUSTER.join()
 
 
 def sample_repo(path: Path, git) -> Path:
