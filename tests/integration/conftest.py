@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +73,9 @@ def ansible_env() -> dict[str, str]:
 
 
 def playbook(*args: str, inventory: str = "inventories/lab", timeout: int = 900) -> Run:
-    """Run ansible-playbook from the repository root, as the README does, and keep all output."""
+    """Run ansible-playbook from the repository root, as the README does, and keep all output (with when it
+    started and how long it took: runs of the background thread interleave with the others)."""
+    started, t0 = time.strftime("%H:%M:%S"), time.monotonic()
     proc = subprocess.run(
         [str(VENV_BIN / "ansible-playbook"), "-i", inventory, *args],
         cwd=ROOT,
@@ -86,7 +89,10 @@ def playbook(*args: str, inventory: str = "inventories/lab", timeout: int = 900)
     log = ROOT / "tests" / "output" / "integration.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as fh:
-        fh.write(f"\n\n##### ansible-playbook {' '.join(args)} -> rc {proc.returncode}\n{out}")
+        fh.write(
+            f"\n\n##### {started} ansible-playbook {' '.join(args)} -> rc {proc.returncode}"
+            f" in {time.monotonic() - t0:.0f} s\n{out}"
+        )
     return Run(proc.returncode, out)
 
 
