@@ -2,8 +2,12 @@
 
 The hosts are systemd containers reached over SSH, each with its own Docker Engine, and a TLS registry.
 
-The session starts from FRESH lab hosts (no Docker on them) and provisions them through the tests
-themselves, in order: check mode first, then the real run, then the idempotency runs.
+The session starts from FRESH lab hosts (no Docker on them). A whole run provisions them through the
+tests themselves (test_10: check mode first, then the real run, then the idempotency runs); every
+other file also runs alone, its fixtures making what it needs when no earlier file of the session has:
+provisioned_lab (the hosts provisioned, the build host seeded), releases (cd_releases.py: three CI
+releases), cluster_provisioning (the swarm's hosts provisioned and the swarm formed, in the background
+while the other tests run, only in a session that collected a test that needs it).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +39,10 @@ _spec.loader.exec_module(lab)
 # The hosts test_10 provisions, and the swarm's, which test_50 provisions and forms.
 LAB_HOSTS = ["reg1", "build1", "qa1", "staging1", "prod1", "prod2"]
 DOCKER_HOSTS = ["qa1", "staging1", "prod1", "prod2"]
+ENGINE_HOSTS = ["build1", *DOCKER_HOSTS]
 CLUSTER_HOSTS = ["swarm1", "swarm2", "swarm3"]
+# Every host but the swarm's (group cluster).
+NOT_CLUSTER = ("--limit", "all:!cluster")
 
 
 @dataclass
@@ -65,7 +73,9 @@ def ansible_env() -> dict[str, str]:
 
 
 def playbook(*args: str, inventory: str = "inventories/lab", timeout: int = 900) -> Run:
-    """Run ansible-playbook from the repository root, as the README does, and keep all output."""
+    """Run ansible-playbook from the repository root, as the README does, and keep all output (with when it
+    started and how long it took: runs of the background thread interleave with the others)."""
+    started, t0 = time.strftime("%H:%M:%S"), time.monotonic()
     proc = subprocess.run(
         [str(VENV_BIN / "ansible-playbook"), "-i", inventory, *args],
         cwd=ROOT,
@@ -79,7 +89,10 @@ def playbook(*args: str, inventory: str = "inventories/lab", timeout: int = 900)
     log = ROOT / "tests" / "output" / "integration.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as fh:
-        fh.write(f"\n\n##### ansible-playbook {' '.join(args)} -> rc {proc.returncode}\n{out}")
+        fh.write(
+            f"\n\n##### {started} ansible-playbook {' '.join(args)} -> rc {proc.returncode}"
+            f" in {time.monotonic() - t0:.0f} s\n{out}"
+        )
     return Run(proc.returncode, out)
 
 
@@ -118,42 +131,88 @@ def fresh_lab():
     return LAB_HOSTS
 
 
+def lab_provisioned() -> bool:
+    """What provision.yml leaves on the hosts outside the swarm: the registry service on reg1, Docker on
+    every other host, the build user in the docker group (a run stopped half-way lacks something)."""
+    if on_host("reg1", "systemctl", "is-active", "docker-registry").stdout.strip() != "active":
+        return False
+    if any(on_host(h, "systemctl", "is-active", "docker").stdout.strip() != "active" for h in ENGINE_HOSTS):
+        return False
+    return "docker" in on_host("build1", "id", "-nG", "builder").stdout.split()
+
+
 @pytest.fixture(scope="session")
-def provisioned_lab(fresh_lab):
-    """Provisioned hosts (provisioning when no earlier test file has) and the build host's base image."""
-    if on_host("build1", "systemctl", "is-active", "docker").stdout.strip() != "active":
-        run = playbook("outerloop.docker.provision")
+def provisioned_lab(fresh_lab, request):
+    """Provisioned hosts (provisioning them, but not the swarm's, when no earlier test file has) and the
+    build host's base image. When the session has collected a test that needs the cluster, the swarm's
+    hosts are provisioned in the background from here on (cluster_provisioning)."""
+    if not lab_provisioned():
+        run = playbook("outerloop.docker.provision", *NOT_CLUSTER)
         assert run.rc == 0, run.out[-3000:]
     seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"), "--limit", "build_hosts")
     assert seed.rc == 0, seed.out[-3000:]
-    start_cluster_provisioning()
+    if any("cluster_provisioning" in item.fixturenames for item in request.session.items):
+        _CLUSTER.start()
+    request.addfinalizer(_CLUSTER.join)  # the session ends after the background run, never during it
     return fresh_lab
 
 
-_CLUSTER: dict = {}
+class ClusterProvisioning:
+    """Provisions the swarm's hosts, forms the swarm and loads the lab's proxy on them, in a thread: their
+    Docker installation then overlaps the CI and CD tests instead of adding to the run. The registry host
+    is in the play because the Docker hosts trust the CA its role exports.
+
+    Started at most once a session and always waited for (by cluster_provisioning, lab_idle, and at the
+    end of the session, even when no test waited for it): a playbook is never cut off half-way."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._result: tuple[Run, Run | None] | None = None
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="cluster-provisioning")
+            self._thread.start()
+
+    def _work(self) -> None:
+        try:
+            run = playbook("outerloop.docker.provision", "--limit", "registry:cluster")
+            seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"), "--limit", "cluster") if run.rc == 0 else None
+            self._result = (run, seed)
+        except BaseException as exc:  # a playbook timeout: raised again in the test that waits for it
+            self._error = exc
+
+    def join(self) -> None:
+        """Wait until the background run (if one was started) has ended."""
+        if self._thread is not None:
+            self._thread.join()
+
+    def result(self) -> tuple[Run, Run | None]:
+        """The provision run of the swarm's hosts and the seed run after it (None when provisioning failed);
+        started here when provisioned_lab did not start it."""
+        self.start()
+        self.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
 
 
-def start_cluster_provisioning() -> None:
-    """Provision the swarm's hosts, form the swarm and load the lab's proxy on them, in the background:
-    their Docker installation then overlaps the CI and CD tests instead of adding to the run. The
-    registry host is in the play because the Docker hosts trust the CA its role exports."""
-    if "thread" in _CLUSTER:
-        return
-
-    def work() -> None:
-        run = playbook("outerloop.docker.provision", "--limit", "registry:cluster")
-        seed = playbook(str(ROOT / "tests" / "lab" / "seed.yml"), "--limit", "cluster") if run.rc == 0 else None
-        _CLUSTER["result"] = (run, seed)
-
-    _CLUSTER["thread"] = threading.Thread(target=work, daemon=True)
-    _CLUSTER["thread"].start()
+_CLUSTER = ClusterProvisioning()
 
 
-def cluster_provisioned() -> tuple[Run, Run | None]:
-    """The provision run of the swarm's hosts and the seed run after it (None when provisioning failed)."""
-    start_cluster_provisioning()
-    _CLUSTER["thread"].join(timeout=1500)
-    return _CLUSTER["result"]
+@pytest.fixture(scope="session")
+def cluster_provisioning(provisioned_lab):
+    """(provision run, seed run) of the swarm's hosts, what test_50 needs: started in the background by
+    provisioned_lab (because a collected test needs this fixture) and waited for here."""
+    return _CLUSTER.result()
+
+
+@pytest.fixture
+def lab_idle():
+    """No playbook of this session still runs on the lab (for a test that takes the lab down)."""
+    _CLUSTER.join()
 
 
 def sample_repo(path: Path, git) -> Path:

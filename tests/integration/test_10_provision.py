@@ -12,7 +12,9 @@ import pytest
 
 from .conftest import (
     DOCKER_HOSTS,
+    ENGINE_HOSTS,
     LAB_HOSTS,
+    NOT_CLUSTER,
     ROOT,
     VENV_BIN,
     Run,
@@ -24,9 +26,7 @@ from .conftest import (
     start_extra_host,
 )
 
-ENGINE_HOSTS = ["build1", *DOCKER_HOSTS]
-# The swarm's hosts (group cluster) are provisioned and formed by test_50_swarm.
-NOT_CLUSTER = ("--limit", "all:!cluster")
+# The swarm's hosts (group cluster, NOT_CLUSTER leaves them out) are provisioned and formed for test_50_swarm.
 REGISTRY = "reg1:5000"
 
 

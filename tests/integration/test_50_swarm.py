@@ -18,7 +18,7 @@ import urllib.request
 import pytest
 
 from .cd_releases import manifest_path, release, version
-from .conftest import CLUSTER_HOSTS, ROOT, cluster_provisioned, on_host, playbook
+from .conftest import CLUSTER_HOSTS, ROOT, on_host, playbook
 from .traffic import Traffic
 
 NODES = {"swarm1": "172.29.77.51", "swarm2": "172.29.77.52", "swarm3": "172.29.77.53"}
@@ -88,11 +88,12 @@ def under_traffic(name: str, action):
 
 
 @pytest.fixture(scope="module")
-def formed(provisioned_lab):
+def formed(releases, cluster_provisioning):
     """The cluster's hosts provisioned (Docker without live-restore) and the swarm formed by provision.yml
-    (started in the background when the lab was provisioned: conftest.start_cluster_provisioning)."""
+    (in the background since the lab was provisioned: conftest.cluster_provisioning). The releases come
+    first: from an earlier file of the session, or made here while the swarm's hosts are provisioned."""
     TRAFFIC_REPORT.unlink(missing_ok=True)
-    run, seed = cluster_provisioned()
+    run, seed = cluster_provisioning
     assert seed is not None and seed.rc == 0, (seed or run).out[-3000:]
     return run
 

@@ -13,7 +13,7 @@ def docker(*args: str) -> str:
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=True).stdout
 
 
-def test_lab_down_leaves_nothing_behind(fresh_lab):
+def test_lab_down_leaves_nothing_behind(fresh_lab, lab_idle):
     lab = [sys.executable, str(ROOT / "tests" / "lab" / "lab.py")]
     subprocess.run([*lab, "up"], check=True, capture_output=True, timeout=600)
     volumes = [
