@@ -201,15 +201,15 @@ def build_images(client: docker.DockerClient) -> None:
             )
             client.images.build(path=ctx, tag=BUSYBOX_IMAGE, rm=True)
         log(f"built {BUSYBOX_IMAGE}")
-    edge_recipe = recipe(client.images.get(BASE_IMAGE).id, (EDGE_DIR / "edge.py").read_text(), 1)
+    edge_recipe = recipe(client.images.get(BASE_IMAGE).id, (EDGE_DIR / "edge.py").read_text(), 2)
     if not image_current(client, EDGE_IMAGE, edge_recipe):
         with tempfile.TemporaryDirectory(prefix="outerloop-edge-") as ctx:
             shutil.copy2(EDGE_DIR / "edge.py", Path(ctx) / "edge.py")
             (Path(ctx) / "Dockerfile").write_text(
                 f"FROM {BASE_IMAGE}\nCOPY edge.py /edge.py\nUSER 65534:65534\n"
-                'HEALTHCHECK --interval=2s --timeout=2s --retries=3 CMD ["python3", "-c", '
+                'HEALTHCHECK --interval=3s --timeout=10s --retries=3 CMD ["python3", "-c", '
                 "\"import urllib.request,os; urllib.request.urlopen('http://127.0.0.1:%s/edge/healthz' "
-                "% os.environ.get('EDGE_PORT', '8080'), timeout=2)\"]\n"
+                "% os.environ.get('EDGE_PORT', '8080'), timeout=8)\"]\n"
                 f"LABEL {LABEL}.recipe={edge_recipe}\n"
                 'CMD ["python3", "-u", "/edge.py"]\n'
             )
