@@ -15,7 +15,8 @@ No pull, no Docker Engine, no new dependency: ``ansible.module_utils.urls`` does
 - the digest is ``sha256`` of the manifest bytes, checked against ``Docker-Content-Digest`` and,
   for a lookup by digest, against the digest asked for.
 
-This client only reads; _domain.registry_push adds the one write the collection needs (a tag).
+This client only reads (manifests, config blobs, tag lists); _domain.registry_push adds the writes the
+collection needs (a tag, deleting a manifest).
 Errors are raised as RegistryError with a message that names the registry, the image and what to do
 next; secrets are masked at the edge.
 """
@@ -58,6 +59,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image
     ImageRef,
     api_repository,
     normalized_image,
+    normalized_name,
 )
 
 MEDIA_OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -70,6 +72,8 @@ ACCEPT = ", ".join((MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST, MEDIA_DOCKER_LIST, MEDI
 
 DOCKER_HUB_API_HOST = "registry-1.docker.io"
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
+TAGS_PAGE = 1000  # tags asked for per page of a tag list
+MAX_TAG_PAGES = 100
 
 
 # Options every module that reads a registry spells the same way. Document them with the same words.
@@ -128,6 +132,17 @@ def registry_error_text(body: bytes) -> str:
     except (ValueError, UnicodeError, AttributeError):
         pass
     return body[:200].decode("utf-8", "replace").strip()
+
+
+def next_page(link: str) -> str:
+    """The path and query of the ``rel="next"`` URL of a ``Link`` header (RFC 8288), or ``""``."""
+    for part in link.split(","):
+        target, _sep, params = part.partition(";")
+        target = target.strip()
+        if target.startswith("<") and target.endswith(">") and 'rel="next"' in params.replace(" ", ""):
+            url = urlparse(target[1:-1])
+            return url.path + (f"?{url.query}" if url.query else "")
+    return ""
 
 
 def api_host(registry: str) -> str:
@@ -359,6 +374,42 @@ class RegistryClient:
         if fetch_config and info.config_digest:
             self._read_config(ref, info, scope)
         return info
+
+    def tags(self, ref: ImageRef) -> list:
+        """The tags of the repository of ``ref``, sorted; empty when the registry does not know the repository.
+
+        ``GET /v2/<repository>/tags/list``, page by page (``n``, and the ``Link`` header of the next page).
+        """
+        repository = api_repository(ref)
+        image = normalized_name(ref)
+        scope = f"repository:{repository}:pull"
+        path = f"/v2/{repository}/tags/list?n={TAGS_PAGE}"
+        found = set()
+        for _page in range(MAX_TAG_PAGES):
+            status, headers, body = self.get(path, image, scope, accept="application/json")
+            if status == 404:
+                return sorted(found)
+            if status == 403:
+                raise RegistryError(
+                    f"{self._where(image)} denied listing the tags of {repository}: {registry_error_text(body)}. "
+                    f"The registry let {self.auth.describe()} in, but not to this repository: grant it read access."
+                )
+            if status != 200:
+                raise RegistryError(
+                    f"{self._where(image)} answered HTTP {status} for the tag list: {registry_error_text(body)}."
+                )
+            try:
+                answer = json.loads(body.decode("utf-8"))
+                page = answer.get("tags") or []
+                if not isinstance(page, list) or not all(isinstance(tag, str) for tag in page):
+                    raise ValueError("tags is not a list of strings")
+            except (ValueError, UnicodeError, AttributeError) as exc:
+                raise RegistryError(f"{self._where(image)} sent a tag list that is not valid ({exc}).") from None
+            found.update(page)
+            path = next_page(headers.get("link", ""))
+            if not path:
+                return sorted(found)
+        raise RegistryError(f"{self._where(image)} sent more than {MAX_TAG_PAGES} pages of tags.")
 
     def _read_config(self, ref: ImageRef, info: ManifestInfo, scope: str) -> None:
         path = f"/v2/{api_repository(ref)}/blobs/{info.config_digest}"

@@ -2,15 +2,19 @@
 # Copyright (c) 2026 outerloop.docker contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Adding a tag to a manifest that a registry already holds, over the Registry HTTP API v2.
+"""Adding a tag to a manifest that a registry already holds, and deleting a manifest, over the Registry
+HTTP API v2.
 
 A tag is a name for a manifest: ``GET /v2/<repository>/manifests/<digest>`` gives the manifest's
 exact bytes and media type, ``PUT /v2/<repository>/manifests/<tag>`` with the same bytes and
 ``Content-Type`` names it. The blobs are already in the repository, so nothing else is uploaded,
 and the registry answers with the digest of what it stored, which must be the digest asked for.
 
+``DELETE /v2/<repository>/manifests/<digest>`` deletes a manifest and every tag on it (a registry deletes
+by digest only); a registry whose deletion is disabled answers 405.
+
 Authentication, TLS and messages are those of ``_domain.registry_client.RegistryClient``; this module only adds
-the write. Tokens are asked for with the ``pull,push`` scope of the repository.
+the writes. Tokens are asked for with the ``pull,push`` scope of the repository, or ``delete`` to delete.
 """
 
 from __future__ import annotations
@@ -39,8 +43,12 @@ def push_scope(ref: ImageRef) -> str:
     return f"repository:{api_repository(ref)}:pull,push"
 
 
+def delete_scope(ref: ImageRef) -> str:
+    return f"repository:{api_repository(ref)}:delete"
+
+
 class RegistryPushClient(RegistryClient):
-    """A RegistryClient that can also read a manifest's raw bytes and put them under a tag."""
+    """A RegistryClient that can also read a manifest's raw bytes, put them under a tag, and delete a manifest."""
 
     def send(self, method: str, path: str, image: str, scope: str, *, headers=None, data=None):
         """``method`` base_url+path, answering one 401 challenge; returns (status, headers, body)."""
@@ -120,6 +128,34 @@ class RegistryPushClient(RegistryClient):
             )
         stored = (headers.get("docker-content-digest") or "").strip()
         return stored or "sha256:" + hashlib.sha256(body).hexdigest()
+
+    def delete_manifest(self, ref: ImageRef, digest: str) -> bool:
+        """Delete the manifest ``digest`` from the repository of ``ref``, and with it every tag on it.
+
+        True when the registry deleted it, False when it had no such manifest (already deleted). The space
+        of its blobs is freed only by the registry's garbage collection.
+        """
+        image = f"{normalized_name(ref)}@{digest}"
+        status, _headers, answer = self.send(
+            "DELETE", f"/v2/{api_repository(ref)}/manifests/{digest}", image, delete_scope(ref)
+        )
+        if status in (200, 202, 204):
+            return True
+        if status == 404:
+            return False
+        text = registry_error_text(answer) or f"HTTP {status}"
+        if status == 405:
+            raise RegistryError(
+                f"{self._where(image)} does not allow deleting manifests (HTTP 405, {text}). Enable deletion in the "
+                "registry's configuration, storage.delete.enabled: true (outerloop.docker.registry: "
+                "registry_delete_enabled: true), restart the registry and run again."
+            )
+        if status in (401, 403):
+            raise RegistryError(
+                f"{self._where(image)} refused to delete the manifest ({text}). The registry let "
+                f"{self.auth.describe()} in, but not delete: use credentials of a user that may delete."
+            )
+        raise RegistryError(f"{self._where(image)} answered HTTP {status} to deleting the manifest: {text}.")
 
 
 def push_client(registry: str, params: dict, timeout: int, *, image: str = "", runner=run_helper, transport=None):
