@@ -217,9 +217,10 @@ def collect(client, project: str) -> list:
     ]
 
 
-def watch(read, params: dict, *, clock=time.monotonic, sleep=time.sleep) -> tuple[dict, dict]:
+def watch(read, params: dict, *, clock=None, sleep=None) -> tuple[dict, dict]:
     """Look with ``read()`` (a report) and the smoke checks every ``watch_interval`` seconds for ``watch``
     seconds, stopping at the first failure: (the last report, the ``watch`` result)."""
+    clock, sleep = clock or time.monotonic, sleep or time.sleep
     seconds, interval = params.get("watch") or 0, params.get("watch_interval") or 0
     if seconds < 0:
         raise InfoError(f"watch must be 0 or more seconds, not {seconds}")
