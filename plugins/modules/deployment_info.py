@@ -24,7 +24,13 @@ description:
     digest the image has in the registry; images are never pulled.
   - The containers are those labelled C(com.docker.compose.project=PROJECT) by Docker Compose, running or
     not. One-off containers (C(docker compose run)) are left out.
-  - The module only reads; it changes nothing.
+  - With O(watch) (the soak of a canary, the deploy role's C(deploy_canary_soak)), the module looks again
+    every O(watch_interval) seconds for O(watch) seconds. Each look reads the containers and runs the
+    O(smoke_checks). The watch fails at the first look where a container does not run or is not healthy, a
+    container's restart count grew or a container was replaced since the first look, a container is gone,
+    or a smoke check fails; the module then fails, saying what it saw, and returns RV(watch) and
+    RV(deployment) with the failure.
+  - The module only reads; it changes nothing, and a failed watch changes nothing either.
 author:
   - outerloop.docker contributors (@outerloop)
 extends_documentation_fragment:
@@ -40,11 +46,59 @@ options:
       - The directory where the deploy keeps each project's history (C(STATE_DIR/PROJECT/history.json)).
     type: path
     default: /var/lib/outerloop/deployments
+  watch:
+    description:
+      - Seconds to keep looking at the project (health, restart counts and the O(smoke_checks)), one look
+        every O(watch_interval) seconds, the first one at once. V(0) looks once, and runs the O(smoke_checks)
+        once when there are any.
+      - The task runs this long when all is well; it stops at the first failure.
+    type: int
+    default: 0
+  watch_interval:
+    description:
+      - Seconds between two looks of the O(watch); at least V(1).
+    type: int
+    default: 5
+  smoke_checks:
+    description:
+      - HTTP checks run from the host the module runs on at every look of the O(watch) (once without
+        O(watch)); the same checks, with the same suboptions and code, as the deploy modules'
+        (M(outerloop.docker.compose_deploy)), so the deploy role passes its C(deploy_smoke_checks) to both.
+      - A check is tried up to O(smoke_checks[].retries) times, O(smoke_checks[].delay) seconds apart, at
+        each look; when it still fails the watch fails.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      url:
+        description: The URL to GET, for example V(http://127.0.0.1:8080/health).
+        type: str
+        required: true
+      status:
+        description: The expected HTTP status.
+        type: int
+        default: 200
+      contains:
+        description: A text the body must contain.
+        type: str
+      timeout:
+        description: Seconds per request.
+        type: int
+        default: 5
+      retries:
+        description: Attempts before the check fails.
+        type: int
+        default: 5
+      delay:
+        description: Seconds between attempts.
+        type: int
+        default: 2
 attributes:
   check_mode:
     support: full
     description:
-      - The module only reads; check mode runs the same queries.
+      - The module only reads; check mode runs the same queries, the O(watch) and its O(smoke_checks) (HTTP
+        GETs) included.
   diff_mode:
     support: none
     description:
@@ -80,6 +134,21 @@ EXAMPLES = r"""
       changed {{ info.deployment.drift.changed }}, missing {{ info.deployment.drift.missing }},
       extra {{ info.deployment.drift.extra }}
 
+- name: Soak a canary for 5 minutes, a look every 10 s; fails on a restart, an unhealthy container or a smoke check
+  outerloop.docker.deployment_info:
+    project: sample-app
+    history_limit: 1
+    watch: 300
+    watch_interval: 10
+    smoke_checks:
+      - url: http://127.0.0.1:8080/healthz
+        contains: '"ok"'
+  register: soak
+
+- name: Say what the soak saw
+  ansible.builtin.debug:
+    msg: "canary {{ inventory_hostname }}: {{ soak.watch.summary }}"
+
 - name: What runs of a project, compared with its own history
   outerloop.docker.deployment_info:
     project: sample-app
@@ -88,6 +157,59 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+watch:
+  description:
+    - What the O(watch) saw; on a failed watch it is returned with the failure.
+  returned: when O(watch) or O(smoke_checks) is given
+  type: dict
+  contains:
+    seconds:
+      description: The O(watch) asked for.
+      type: int
+      sample: 15
+    interval:
+      description: The O(watch_interval).
+      type: int
+      sample: 5
+    checks:
+      description: How many looks were made, the first one included.
+      type: int
+      sample: 4
+    elapsed:
+      description: Seconds from the first look to the last.
+      type: float
+      sample: 15.0
+    restarts:
+      description: Per service, the restarts seen since the first look (restart counts grown, containers replaced).
+      type: dict
+      sample: {"api": 0, "store": 0, "worker": 1}
+    restarted:
+      description: Which container restarted, in words.
+      type: list
+      elements: str
+      sample: ["sample-app-worker-1: restart count 0 -> 1"]
+    problems:
+      description: At the last look, the containers that do not run, are not healthy or are gone.
+      type: list
+      elements: str
+      sample: ["sample-app-worker-1 is starting (its health check has not passed yet)"]
+    smoke:
+      description: The results of the smoke checks at the last look, each with C(url), C(ok), C(status),
+        C(attempts) and C(msg).
+      type: list
+      elements: dict
+    ok:
+      description: Whether the watch saw nothing wrong.
+      type: bool
+      sample: true
+    failure:
+      description: What failed the watch, in one sentence; null when nothing did.
+      type: str
+      sample: "worker restarted 1 time (sample-app-worker-1: restart count 0 -> 1)"
+    summary:
+      description: The watch in a few words, for a run's summary.
+      type: str
+      sample: "4 checks in 15 s, 0 restarts, smoke ok"
 deployment:
   description: What runs of the project on this host.
   returned: success
@@ -251,13 +373,15 @@ deployment:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.outerloop.docker.plugins.module_utils._deployment_info import run_module
+from ansible_collections.outerloop.docker.plugins.module_utils._deployment_info import WATCH_ARG_SPEC, run_module
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import COMPOSE_STATE_DIR
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.report import report_module_args
 
 
 def main():
-    run_module(AnsibleModule(**report_module_args("project", COMPOSE_STATE_DIR)))
+    args = report_module_args("project", COMPOSE_STATE_DIR)
+    args["argument_spec"].update(WATCH_ARG_SPEC)
+    run_module(AnsibleModule(**args))
 
 
 if __name__ == "__main__":

@@ -58,7 +58,12 @@ def report_module_args(name_option: str, state_dir: str) -> dict:
 
 
 class InfoError(Exception):
-    """Options the module cannot work with; the message says what to give instead."""
+    """Options the module cannot work with, or a watch that saw a failure; the message says what to give
+    instead or what was seen. ``details`` are returned with the failure."""
+
+    def __init__(self, message: str, **details):
+        super().__init__(message)
+        self.details = details
 
 
 def compose_services(manifest: dict | None) -> set | None:
@@ -179,16 +184,19 @@ def report_inputs(params: dict, name_option: str, what: str, check=None) -> tupl
 
 
 def run_report_module(module, key: str, gather, *, reading: str, errors: tuple = ()) -> None:
-    """Run a report module: ``gather(params)`` is its result under ``key``; it never changes anything.
-    ``reading`` names what the engine was asked, for a failure's message."""
+    """Run a report module: ``gather(params)`` is its result under ``key`` (or ``(report, more result
+    keys)``); it never changes anything. ``reading`` names what the engine was asked, for a failure's message."""
     require_sdk(module)
     host = socket.gethostname()
+    more = {}
     try:
         report = gather(module.params)
+        if isinstance(report, tuple):
+            report, more = report
     except (InfoError, ReleaseError, *errors) as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=str(exc), **(getattr(exc, "details", None) or {}))
     except HistoryError as exc:
         module.fail_json(msg=f"cannot read the deployment history on host {host}: {exc}")
     except EngineError as exc:
         module.fail_json(msg=f"cannot read {reading} on host {host}: {exc}")
-    module.exit_json(changed=False, **{key: report})
+    module.exit_json(changed=False, **{key: report}, **more)

@@ -16,15 +16,13 @@ from __future__ import annotations
 import json
 import re
 import socket
-import time
-import urllib.error
 
 from ansible.module_utils.basic import missing_required_lib
-from ansible.module_utils.urls import open_url
 from ansible_collections.outerloop.docker.plugins.module_utils._domain import history
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.lock import DeployLock, LockError, lock_holder
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError, check_manifest
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.cli import CliError
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives import http_check
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compose_yaml import (
     HAS_YAML,
     YAML_IMPORT_ERROR,
@@ -38,7 +36,6 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engin
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ENV_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
-SMOKE_DEFAULTS = {"status": 200, "contains": None, "timeout": 5, "retries": 5, "delay": 2}
 
 # The options both deploy modules spell, default and document the same way (doc_fragments/deploy.py).
 DEPLOY_ARG_SPEC = {
@@ -48,19 +45,7 @@ DEPLOY_ARG_SPEC = {
     "env": {"type": "dict", "default": {}, "no_log": False},
     "overrides": {"type": "dict", "default": {}},
     "allow_unpinned": {"type": "list", "elements": "str", "default": []},
-    "smoke_checks": {
-        "type": "list",
-        "elements": "dict",
-        "default": [],
-        "options": {
-            "url": {"type": "str", "required": True},
-            "status": {"type": "int", "default": SMOKE_DEFAULTS["status"]},
-            "contains": {"type": "str"},
-            "timeout": {"type": "int", "default": SMOKE_DEFAULTS["timeout"]},
-            "retries": {"type": "int", "default": SMOKE_DEFAULTS["retries"]},
-            "delay": {"type": "int", "default": SMOKE_DEFAULTS["delay"]},
-        },
-    },
+    "smoke_checks": http_check.SMOKE_CHECK_SPEC,
     "rollback_to": {"type": "str"},
     "lock_timeout": {"type": "int", "default": 300},
     "triggered_by": {
@@ -158,56 +143,19 @@ def plan_services(before: dict, after: dict) -> dict:
 
 
 def smoke_check_spec(check) -> dict:
-    if isinstance(check, str):
-        check = {"url": check}
-    if not isinstance(check, dict) or not check.get("url"):
-        raise DeployError(f"smoke_checks: {check!r} needs a url")
-    unknown = set(check) - set(SMOKE_DEFAULTS) - {"url"}
-    if unknown:
-        raise DeployError(f"smoke_checks: unknown key(s) {', '.join(sorted(unknown))} (known: url, status, contains, "
-                          "timeout, retries, delay)")  # fmt: skip
-    spec = {**SMOKE_DEFAULTS, **{k: v for k, v in check.items() if v is not None}}
-    if not str(spec["url"]).startswith(("http://", "https://")):
-        raise DeployError(f"smoke_checks: {spec['url']!r} is not an http:// or https:// URL")
-    return spec
-
-
-def run_smoke_check(spec: dict) -> dict:
-    """GET ``spec["url"]`` from this host until it answers ``status`` (and holds ``contains``) or retries run out."""
-    attempts, msg, status = 0, None, None
-    for attempt in range(1, int(spec["retries"]) + 1):
-        attempts = attempt
-        try:
-            with open_url(
-                spec["url"], timeout=spec["timeout"], http_agent="outerloop.docker", use_proxy=False
-            ) as response:
-                status, body = response.status, response.read(1 << 20).decode("utf-8", "replace")
-        except urllib.error.HTTPError as exc:
-            status, body = exc.code, exc.read(1 << 20).decode("utf-8", "replace")
-        except (urllib.error.URLError, OSError) as exc:
-            status, body, msg = None, "", f"no answer ({getattr(exc, 'reason', exc)})"
-        if status is not None:
-            if status != int(spec["status"]):
-                msg = f"status {status}, expected {spec['status']}"
-            elif spec["contains"] and str(spec["contains"]) not in body:
-                msg = f"status {status} but the body does not contain {spec['contains']!r}"
-            else:
-                return {"url": spec["url"], "ok": True, "status": status, "attempts": attempts, "msg": "ok"}
-        if attempt < int(spec["retries"]):
-            time.sleep(float(spec["delay"]))
-    return {"url": spec["url"], "ok": False, "status": status, "attempts": attempts, "msg": msg}
+    """A smoke check with its defaults (_primitives.http_check), a malformed one refused as a DeployError."""
+    try:
+        return http_check.smoke_check_spec(check)
+    except http_check.SmokeCheckError as exc:
+        raise DeployError(str(exc)) from None
 
 
 def run_smoke_checks(checks) -> tuple[list, str | None]:
-    """Every check in order until one fails: (results, None) or (results so far, the reason it failed)."""
-    results = []
-    for check in checks or []:
-        spec = smoke_check_spec(check)
-        result = run_smoke_check(spec)
-        results.append(result)
-        if not result["ok"]:
-            return results, f"smoke check {spec['url']} failed: {result['msg']}"
-    return results, None
+    """Every check in order until one fails (_primitives.http_check): (results, None) or (results, reason)."""
+    try:
+        return http_check.run_smoke_checks(checks)
+    except http_check.SmokeCheckError as exc:
+        raise DeployError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- one run

@@ -15,9 +15,9 @@ from ansible_collections.outerloop.docker.plugins.module_utils._platforms.deploy
     env_file_text,
     overrides_text,
     plan_services,
-    run_smoke_check,
     smoke_check_spec,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.http_check import run_smoke_check
 
 DIGEST = "sha256:" + "a" * 64
 OTHER = "sha256:" + "b" * 64
