@@ -19,7 +19,7 @@ AS_BUILDER = ("--become", "--become-user", "builder")
 
 def module_result(run) -> dict:
     """What an ad-hoc run prints after 'build1 | CHANGED => ' (or SUCCESS, FAILED!): YAML (ansible.cfg)."""
-    head, sep, body = run.out.partition(" => ")
+    _head, sep, body = run.out.partition(" => ")
     assert sep, run.out[-3000:]
     return yaml.safe_load(body)
 
@@ -58,7 +58,8 @@ def eight_versions(provisioned_lab):
 
 def test_old_release_images_are_deleted_and_protected_ones_kept(eight_versions):
     before = tags_now()
-    assert before == sorted([f"1.0.{n}" for n in range(1, 9)] + ["passed-staging-1.0.2", "passed-staging-1.0.7", "latest"])
+    versions = [f"1.0.{n}" for n in range(1, 9)]
+    assert before == sorted([*versions, "passed-staging-1.0.2", "passed-staging-1.0.7", "latest"])
     oldest = next(t for t in retention("--check", keep="1000")["kept"] if "1.0.1" in t.get("tags", []))
     protected = oldest["digest"]
 
@@ -69,7 +70,8 @@ def test_old_release_images_are_deleted_and_protected_ones_kept(eight_versions):
 
     real = retention(protect=protected)
     assert real["changed"] is True and real["summary"]["digests_deleted"] == 2, real["summary"]
-    assert tags_now() == sorted(["1.0.1", "1.0.4", "1.0.5", "1.0.6", "1.0.7", "1.0.8", "latest", "passed-staging-1.0.7"])
+    kept = ["1.0.1", "1.0.4", "1.0.5", "1.0.6", "1.0.7", "1.0.8", "latest", "passed-staging-1.0.7"]
+    assert tags_now() == sorted(kept)
     assert image_exists(f"{REPO}@{protected}")
 
     again = retention(protect=protected)
