@@ -218,7 +218,7 @@ attributes:
     description:
       - With unchanged source, build arguments and labels every step comes from the build cache, the image
         ID is the same and every tag already names it, so the task reports no change.
-      - With O(reuse_unchanged) the same holds: the build without the per-commit labels comes from the
+      - With O(reuse_unchanged) the same holds. The build without the per-commit labels comes from the
         cache, its content key finds the image this task tagged before, and nothing is tagged again.
 requirements:
   - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the build host
