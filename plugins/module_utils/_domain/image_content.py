@@ -151,5 +151,5 @@ def pick_reusable(images, repository: str, wanted_tags) -> dict | None:
             candidates.append((bool(wanted & set(tags)), int(image.get("Created") or 0), image["Id"], tags))
     if not candidates:
         return None
-    _, _, image_id, tags = max(candidates)
-    return {"id": image_id, "tags": tags}
+    best = max(candidates)
+    return {"id": best[2], "tags": best[3]}

@@ -191,7 +191,7 @@ class Engine:
         return self.store[ref]
 
     def images(self, filters):
-        key, _, value = filters["label"].partition("=")
+        key, value = filters["label"].split("=", 1)
         found = {}
         for info in self.store.values():
             if (info["Config"].get("Labels") or {}).get(key) == value:
