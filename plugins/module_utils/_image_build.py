@@ -4,20 +4,32 @@
 
 """Building one image with the engine's classic builder, through the Docker SDK's low-level API.
 
-The pure parts (label computation, reading the build stream, the changed rule, the check mode
-prediction) are plain functions and a small class, tested without Docker. ``build_image`` talks to
-the engine and raises ImageBuildError; ``run_module`` is the edge that turns errors into fail_json.
+The pure parts (label computation, the changed rule, the check mode prediction) are plain
+functions, tested without Docker; reading the build stream is ``_domain.build_log`` and what an
+image holds (reuse_unchanged's content key, the declared build arguments) ``_domain.image_content``.
+``build_image`` talks to the engine and raises ImageBuildError; ``run_module`` is the edge that
+turns errors into fail_json.
 """
 
 from __future__ import annotations
 
-import collections
+import io
 import os
 import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.build_log import (
+    BuildLog,
+    failure_message,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.image_content import (
+    content_key,
+    declared_build_args,
+    pick_reusable,
+    split_build_args,
+)
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import (
     TRANSPORT_ERRORS,
     EngineError,
@@ -33,6 +45,9 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.labels import (
     BUILD_NUMBER as LABEL_BUILD_NUMBER,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.labels import (
+    CONTENT_KEY as LABEL_CONTENT_KEY,
+)
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.labels import OCI_CREATED as LABEL_CREATED
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.labels import OCI_REVISION as LABEL_REVISION
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.labels import OCI_SOURCE as LABEL_SOURCE
@@ -44,17 +59,15 @@ try:  # noqa: SIM105 - the missing SDK is reported by require_sdk
 except ImportError:
     pass
 
-TAIL_LINES = 30
-_KEPT_LINES = 1000
-_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
-_USING_CACHE = re.compile(r"^ ---> Using cache\s*$")
-_STEP_RESULT = re.compile(r"^ ---> [0-9a-f]{12,64}\s*$")
-_SUCCESS = re.compile(r"^Successfully built ([0-9a-f]{12,64})\s*$")
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _REVISION = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
 )  # fmt: skip
+
+
+# The labels that change with every commit even when the image's content does not; with
+# reuse_unchanged they are added on top of the built image instead of being part of the build.
+PER_COMMIT_LABELS = (LABEL_REVISION, LABEL_VERSION, LABEL_CREATED, LABEL_BUILD_NUMBER)
 
 
 class ImageBuildError(Exception):
@@ -186,6 +199,20 @@ class BuildRequest:
     nocache: bool = False
     build_timeout: int = 3600
     dockerfile_path: str = ""
+    reuse_unchanged: bool = False
+    ignored_build_args: list = field(default_factory=list)
+
+    @property
+    def content_labels(self) -> dict:
+        """The labels of the build itself: all of them, or with reuse_unchanged all but the per-commit ones."""
+        if not self.reuse_unchanged:
+            return self.labels
+        return {key: value for key, value in self.labels.items() if key not in PER_COMMIT_LABELS}
+
+    @property
+    def commit_labels(self) -> dict:
+        """With reuse_unchanged, the per-commit labels added on top of a new image."""
+        return {key: value for key, value in self.labels.items() if key in PER_COMMIT_LABELS}
 
     @classmethod
     def from_params(cls, params: dict) -> BuildRequest:
@@ -203,140 +230,29 @@ class BuildRequest:
         path = os.path.abspath(params["path"])
         dockerfile = params["dockerfile"]
         full = check_context(path, dockerfile)
+        build_args = {str(k): _as_text(v) for k, v in (params.get("build_args") or {}).items()}
+        ignored = []
+        if build_args:
+            try:
+                with open(full, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read()
+            except OSError as exc:
+                raise ImageBuildError(f"cannot read the Dockerfile {full}: {exc.strerror}; check its mode") from None
+            build_args, ignored = split_build_args(build_args, declared_build_args(text))
         return cls(
             path=path,
             dockerfile=dockerfile,
             refs=refs,
             labels=labels,
-            build_args={str(k): _as_text(v) for k, v in (params.get("build_args") or {}).items()},
+            build_args=build_args,
+            ignored_build_args=ignored,
+            reuse_unchanged=bool(params.get("reuse_unchanged")),
             target=params.get("target") or None,
             pull=params["pull"],
             nocache=params["nocache"],
             build_timeout=params["build_timeout"],
             dockerfile_path=full,
         )
-
-
-# ---------------------------------------------------------------------------------------------
-# The build stream
-
-
-def _lines(count: int) -> str:
-    return "line" if count == 1 else f"{count} lines"
-
-
-def tail(lines, count: int = TAIL_LINES) -> list[str]:
-    lines = list(lines)
-    return lines[-count:] if count > 0 else []
-
-
-@dataclass
-class Step:
-    text: str  # "Step 2/6 : RUN make"
-    instruction: str  # "RUN"
-    cached: bool = False  # " ---> Using cache" was printed
-    produced: bool = False  # " ---> <image id>" was printed (an ARG before FROM prints neither)
-
-
-@dataclass
-class BuildLog:
-    """Reads the decoded chunks of ``APIClient.build(decode=True)`` as the classic builder sends them.
-
-    Chunks carry ``stream`` text (lines may be split across chunks, stderr of RUN steps comes
-    wrapped in ANSI colours), ``status`` lines of a pull, ``aux`` with the image ID, or ``error`` and
-    ``errorDetail`` when a step fails.
-    """
-
-    lines: collections.deque = field(default_factory=lambda: collections.deque(maxlen=_KEPT_LINES))
-    steps: list = field(default_factory=list)
-    image_id: str | None = None
-    short_id: str | None = None
-    error: str | None = None
-    warnings: list = field(default_factory=list)
-    _partial: str = ""
-
-    def feed(self, chunk) -> None:
-        if not isinstance(chunk, dict):
-            return
-        if "stream" in chunk:
-            self._text(_as_text(chunk["stream"]))
-        elif "status" in chunk:
-            status = _as_text(chunk["status"])
-            self._flush()
-            self._line(f"{chunk['id']}: {status}" if chunk.get("id") else status)
-        aux = chunk.get("aux")
-        if isinstance(aux, dict) and isinstance(aux.get("ID"), str):
-            self.image_id = aux["ID"]
-        if chunk.get("error") or chunk.get("errorDetail"):
-            detail = chunk.get("errorDetail") or {}
-            message = (detail.get("message") if isinstance(detail, dict) else None) or chunk.get("error")
-            self.error = _ANSI.sub("", _as_text(message)).strip() or "unknown build error"
-            self._flush()
-
-    def finish(self) -> None:
-        self._flush()
-
-    def _text(self, text: str) -> None:
-        text = (self._partial + _ANSI.sub("", text)).replace("\r\n", "\n").replace("\r", "\n")
-        *complete, self._partial = text.split("\n")
-        for line in complete:
-            self._line(line)
-
-    def _flush(self) -> None:
-        if self._partial:
-            line, self._partial = self._partial, ""
-            self._line(line)
-
-    def _line(self, line: str) -> None:
-        line = line.rstrip()
-        if not line.strip():
-            return
-        self.lines.append(line)
-        step = _STEP.match(line)
-        if step:
-            instruction = step.group(3).split(None, 1)[0].upper() if step.group(3).strip() else ""
-            self.steps.append(Step(text=line, instruction=instruction))
-            return
-        if _USING_CACHE.match(line) and self.steps:
-            self.steps[-1].cached = True
-            return
-        if _STEP_RESULT.match(line) and self.steps:
-            self.steps[-1].produced = True
-            return
-        success = _SUCCESS.match(line)
-        if success:
-            self.short_id = success.group(1)
-        elif line.startswith("[Warning]"):
-            self.warnings.append(line)
-
-    @property
-    def current_step(self) -> str | None:
-        """The last ``Step N/M : ...`` line seen: the step that was running when the build failed."""
-        return self.steps[-1].text if self.steps else None
-
-    @property
-    def cached(self) -> bool:
-        """True when every step that made an image (all but FROM and an ARG before it) came from the cache."""
-        building = [step for step in self.steps if step.produced and step.instruction != "FROM"]
-        return bool(building) and all(step.cached for step in building)
-
-    def tail(self, count: int = TAIL_LINES) -> list[str]:
-        return tail(self.lines, count)
-
-
-def failure_message(what: str, log: BuildLog) -> str:
-    step = log.current_step
-    where = f"at {step}" if step else "before the first Dockerfile step"
-    msg = f"{what} failed {where}: {log.error}."
-    if step and _STEP.match(step).group(3).upper().startswith("FROM"):
-        msg += (
-            " The base image is neither on the build host nor pullable from there: build or load it on this "
-            "engine, or pass another base image through a build argument."
-        )
-    lines = log.tail()
-    if lines:
-        msg += f"\nLast {_lines(len(lines))} of the build output:\n" + "\n".join(lines)
-    return msg
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,12 +268,14 @@ def build_changed(before: dict, image_id: str) -> bool:
     return not before or any(old != image_id for old in before.values())
 
 
-def predict_changed(existing: dict, labels: dict) -> bool:
+def predict_changed(existing: dict, labels: dict, *, reuse: bool = False) -> bool:
     """Check mode: would a build change anything?
 
     ``existing`` maps each NAME:TAG to ``(image_id, labels)`` of the image it names now, or None.
     No change is predicted only when the task sets a revision, every tag exists, all tags name one
     image, and that image carries the same revision and build number labels as this task would set.
+    With ``reuse``, an image that carries a content key counts whatever its revision and build
+    number: it may be one reused from the build of an earlier commit.
     """
     if not labels.get(LABEL_REVISION) or not existing:
         return True
@@ -368,6 +286,8 @@ def predict_changed(existing: dict, labels: dict) -> bool:
         image_id, have = found
         have = have or {}
         ids.add(image_id)
+        if reuse and have.get(LABEL_CONTENT_KEY):
+            continue
         for key in (LABEL_REVISION, LABEL_BUILD_NUMBER):
             if have.get(key) != labels.get(key):
                 return True
@@ -391,48 +311,17 @@ def _image_labels(info) -> dict:
     return dict(((info or {}).get("Config") or {}).get("Labels") or {})
 
 
-def build_image(client, request: BuildRequest, *, check_mode: bool = False, docker_host: str = "") -> dict:
-    refs = [str(ref) for ref in request.refs]
-    existing = {}
-    for ref in refs:
-        info = _inspect(client, ref)
-        existing[ref] = (info["Id"], _image_labels(info)) if info else None
-    result = {"tags": refs}
-
-    if check_mode:
-        changed = predict_changed(existing, request.labels)
-        first = existing[refs[0]]
-        result.update(
-            changed=changed,
-            labels=request.labels,
-            image_id=None if changed or first is None else first[0],
-            log_tail=[],
-        )
-        return result
-
-    what = f"Building {request.refs[0].name} from {request.path} ({request.dockerfile}) on {docker_host}"
-    log = BuildLog()
+def _run_build(client, what: str, log: BuildLog, build_timeout: int, **build_args) -> str:
+    """One build through the engine, its output fed to ``log``; returns the image ID or raises."""
     started = time.monotonic()
     timed_out = False
     try:
-        stream = client.build(
-            path=request.path,
-            dockerfile=request.dockerfile,
-            buildargs=request.build_args or None,
-            labels=request.labels or None,
-            target=request.target,
-            pull=request.pull,
-            nocache=request.nocache,
-            rm=True,
-            forcerm=True,
-            decode=True,
-            timeout=request.build_timeout,
-        )
+        stream = client.build(rm=True, forcerm=True, decode=True, timeout=build_timeout, **build_args)
         for chunk in stream:
             log.feed(chunk)
             if log.error:
                 break
-            if time.monotonic() - started > request.build_timeout:
+            if time.monotonic() - started > build_timeout:
                 timed_out = True
                 break
     except docker.errors.APIError as exc:
@@ -444,7 +333,7 @@ def build_image(client, request: BuildRequest, *, check_mode: bool = False, dock
         ) from None
     except (*TRANSPORT_ERRORS, docker.errors.DockerException) as exc:
         log.finish()
-        if "timed out" not in str(exc).lower() and time.monotonic() - started < request.build_timeout:
+        if "timed out" not in str(exc).lower() and time.monotonic() - started < build_timeout:
             raise ImageBuildError(
                 f"{what}: the connection to the engine failed: {exc}", step=log.current_step, log_tail=log.tail()
             ) from None
@@ -453,7 +342,7 @@ def build_image(client, request: BuildRequest, *, check_mode: bool = False, dock
     if timed_out:
         client.close()  # dropping the connection makes the engine cancel the build
         raise ImageBuildError(
-            f"{what} timed out after {request.build_timeout} s at {log.current_step or 'the start'}; raise "
+            f"{what} timed out after {build_timeout} s at {log.current_step or 'the start'}; raise "
             "build_timeout if the build needs longer (it also bounds a step that prints nothing)",
             step=log.current_step,
             log_tail=log.tail(),
@@ -467,6 +356,84 @@ def build_image(client, request: BuildRequest, *, check_mode: bool = False, dock
         image_id = info["Id"] if info else None
     if not image_id:
         raise ImageBuildError(f"{what}: the engine reported no image ID", log_tail=log.tail())
+    return image_id
+
+
+def _reuse_or_label(client, request: BuildRequest, built_id: str, what: str, log: BuildLog) -> tuple:
+    """reuse_unchanged: an earlier image with the content key of ``built_id``, or a new labelled one on top.
+
+    Returns the image to tag and the result keys ``content_key``, ``reused`` and ``reused_from``.
+    """
+    info = _inspect(client, built_id)
+    if info is None:
+        raise ImageBuildError(f"{what}: the built image {built_id} vanished before its content key was read")
+    try:
+        key = content_key(info)
+    except ValueError as exc:
+        raise ImageBuildError(f"{what}: {exc}") from None
+    candidates = client.images(filters={"label": f"{LABEL_CONTENT_KEY}={key}"})
+    wanted = [str(ref) for ref in request.refs]
+    found = pick_reusable(candidates, request.refs[0].name, wanted)
+    if found:
+        earlier = _image_labels(_inspect(client, found["id"]))
+        revision = request.labels.get(LABEL_REVISION)
+        reused = not revision or earlier.get(LABEL_REVISION) != revision
+        reused_from = {
+            "image_id": found["id"],
+            "tags": [tag for tag in found["tags"] if tag not in wanted] or found["tags"],
+            "revision": earlier.get(LABEL_REVISION),
+        }
+        return found["id"], {"content_key": key, "reused": reused, "reused_from": reused_from if reused else None}
+    labelled = _run_build(
+        client,
+        f"{what}, adding the per-commit labels",
+        log,
+        request.build_timeout,
+        fileobj=io.BytesIO(f"FROM {built_id}\n".encode()),
+        labels={**request.commit_labels, LABEL_CONTENT_KEY: key},
+    )
+    return labelled, {"content_key": key, "reused": False, "reused_from": None}
+
+
+def build_image(client, request: BuildRequest, *, check_mode: bool = False, docker_host: str = "") -> dict:
+    refs = [str(ref) for ref in request.refs]
+    existing = {}
+    for ref in refs:
+        info = _inspect(client, ref)
+        existing[ref] = (info["Id"], _image_labels(info)) if info else None
+    result = {"tags": refs}
+    if request.ignored_build_args:
+        result["ignored_build_args"] = request.ignored_build_args
+
+    if check_mode:
+        changed = predict_changed(existing, request.labels, reuse=request.reuse_unchanged)
+        first = existing[refs[0]]
+        result.update(
+            changed=changed,
+            labels=request.labels,
+            image_id=None if changed or first is None else first[0],
+            log_tail=[],
+        )
+        return result
+
+    what = f"Building {request.refs[0].name} from {request.path} ({request.dockerfile}) on {docker_host}"
+    log = BuildLog()
+    image_id = _run_build(
+        client,
+        what,
+        log,
+        request.build_timeout,
+        path=request.path,
+        dockerfile=request.dockerfile,
+        buildargs=request.build_args or None,
+        labels=request.content_labels or None,
+        target=request.target,
+        pull=request.pull,
+        nocache=request.nocache,
+    )
+    if request.reuse_unchanged:
+        image_id, reuse = _reuse_or_label(client, request, image_id, what, log)
+        result.update(reuse)
 
     for ref, tagged in zip(refs, request.refs, strict=True):
         if existing[ref] is None or existing[ref][0] != image_id:

@@ -31,6 +31,17 @@ description:
     O(dockerfile), O(target), O(build_args) and O(labels); every other option is shared. Each build is
     judged on its own (RV(results)); when one fails, the others still finish, and the task fails naming
     every failed build.
+  - With O(reuse_unchanged), an image whose content did not change since an earlier build keeps that
+    earlier image, hence its registry digest, so a deploy does not restart its containers. The build
+    runs without the per-commit labels (those of O(revision), O(version), O(created) and O(build_number)),
+    the module computes a content key of the result (RV(content_key)) and looks on the build host for an
+    image tagged in O(name) that carries the label C(io.outerloop.content-key) with that key. When there
+    is one, O(tags) are put on it (RV(reused)); when there is none, the per-commit labels and the content
+    key are added on top of the built image in a one-line build (C(FROM) the built image, then the
+    labels), and O(tags) are put on that.
+  - Build arguments that the Dockerfile does not declare with C(ARG) (in any stage) are not sent; their
+    names are returned as RV(ignored_build_args). Docker's predefined proxy arguments (C(HTTP_PROXY) and
+    the like) are always sent.
 author:
   - outerloop.docker contributors (@outerloop)
 extends_documentation_fragment:
@@ -64,6 +75,8 @@ options:
     description:
       - Build arguments (C(ARG) in the Dockerfile), as C(docker build --build-arg KEY=VALUE). Values
         are passed as strings.
+      - Only those that the Dockerfile declares are sent (RV(ignored_build_args)), so that arguments shared
+        by several O(builds), such as a version, reach only the images that use them.
       - A base image given as a build argument lets the same Dockerfile use a public image by default
         and a locally built one where nothing can be pulled.
     type: dict
@@ -154,6 +167,24 @@ options:
       - With O(builds), how many builds run at the same time. V(1) builds one after another.
     type: int
     default: 4
+  reuse_unchanged:
+    description:
+      - Reuse an earlier image of the same content instead of making a new one that differs only in its
+        per-commit labels, see the description.
+      - The content key is a SHA-256 over the image's layers (the C(RootFS) diff IDs), its platform, and
+        the configuration a container runs with (C(Env), C(Cmd), C(Entrypoint), C(User), C(WorkingDir),
+        C(ExposedPorts), C(Volumes), C(Healthcheck), C(StopSignal), C(OnBuild)) and its labels other than
+        the per-commit ones (those of the Dockerfile, its base image, O(labels) and O(source)). A build
+        argument that reaches the image (for example through C(ENV)) is part of it; one that does not
+        changes nothing.
+      - A reused image keeps the labels it was made with. Its C(org.opencontainers.image.revision) is
+        the commit that last changed its content, its C(io.outerloop.build-number) that build's.
+      - Only images on the build host count (the engine that builds). An image built on another host, or
+        removed from this one, is not found, and the build makes a new image (a new digest).
+      - Pushing a reused image under a new tag to a registry that already holds it gives the same
+        manifest digest as before.
+    type: bool
+    default: false
   build_timeout:
     description:
       - Seconds the whole build may take. It also bounds how long a single step may run without printing
@@ -173,6 +204,9 @@ attributes:
         the same C(org.opencontainers.image.revision) label and the same C(io.outerloop.build-number)
         label (or, without O(build_number), none) as this task would set; otherwise it reports
         RV(changed=true). Other differences (changed files, build arguments, labels) are not detected.
+      - With O(reuse_unchanged), an image that carries the label C(io.outerloop.content-key) is taken as
+        this task's result whatever its revision and build number labels (it may have been reused from the
+        build of an earlier commit), when every tag names it.
       - The context directory, the Dockerfile, the labels and the image reference are validated in check
         mode too.
   diff_mode:
@@ -184,6 +218,8 @@ attributes:
     description:
       - With unchanged source, build arguments and labels every step comes from the build cache, the image
         ID is the same and every tag already names it, so the task reports no change.
+      - With O(reuse_unchanged) the same holds. The build without the per-commit labels comes from the
+        cache, its content key finds the image this task tagged before, and nothing is tagged again.
 requirements:
   - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the build host
   - A running Docker Engine reachable at O(docker_host)
@@ -246,6 +282,26 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ built.results | items2dict(key_name='name', value_name='image_id') }}"
 
+- name: Build every service, keeping the earlier image (and digest) of a service whose content did not change
+  outerloop.docker.image_build:
+    builds:
+      - {path: /srv/build/sample, dockerfile: api/Dockerfile, name: reg1:5000/sample/api}
+      - {path: /srv/build/sample, dockerfile: worker/Dockerfile, name: reg1:5000/sample/worker}
+      - {path: /srv/build/sample/store, name: reg1:5000/sample/store}
+    tags: ["build-{{ build_number }}"]
+    revision: "{{ commit }}"
+    version: "{{ version }}"
+    created: "{{ commit_time }}"
+    build_number: "{{ build_number }}"
+    build_args:
+      APP_VERSION: "{{ version }}"  # sent only to the Dockerfiles that declare ARG APP_VERSION
+    reuse_unchanged: true
+  register: built
+
+- name: Say which services kept their earlier image
+  ansible.builtin.debug:
+    msg: "{{ built.results | selectattr('reused') | map(attribute='name') | list }}"
+
 - name: Build the test stage of a multi-stage Dockerfile, with a generous time limit
   outerloop.docker.image_build:
     path: /srv/build/sample/worker
@@ -306,7 +362,8 @@ changed:
 results:
   description:
     - With O(builds), one entry per build, in the order of O(builds). Each has the keys a single build
-      returns (RV(image_id), RV(tags), RV(labels), RV(log_tail), RV(cached), RV(changed), RV(step)) and
+      returns (RV(image_id), RV(tags), RV(labels), RV(log_tail), RV(cached), RV(changed), RV(step),
+      RV(content_key), RV(reused), RV(reused_from), RV(ignored_build_args)) and
       the keys below.
   returned: when O(builds) is given
   type: list
@@ -332,6 +389,37 @@ results:
       description: Why this build failed, as a single build's failure message says it.
       type: str
       returned: when this build failed
+content_key:
+  description:
+    - With O(reuse_unchanged), the content key of the built image, C(sha256:HEX) (see O(reuse_unchanged)).
+      The image that the tags name carries it as label C(io.outerloop.content-key).
+  returned: with O(reuse_unchanged), when the image was built (not in check mode)
+  type: str
+  sample: sha256:5b1f0c4b6d3e2a19c8f7e6d5c4b3a291807f6e5d4c3b2a1908f7e6d5c4b3a291
+reused:
+  description:
+    - With O(reuse_unchanged), whether the tags now name an image made by an earlier build of another
+      commit (its revision label differs from O(revision); without O(revision), whether an earlier image
+      was found at all). V(false) when this task made the image, or this commit's build made it before.
+  returned: with O(reuse_unchanged), when the image was built (not in check mode)
+  type: bool
+  sample: true
+reused_from:
+  description:
+    - When RV(reused), the earlier image, its tags in O(name) other than O(tags), and its revision label.
+  returned: with O(reuse_unchanged), when the image was built (not in check mode); null unless RV(reused)
+  type: dict
+  sample:
+    image_id: sha256:e292a57c478898c604242cde2c5802d87366d8d2d773db1103098a43be6c1f41
+    tags: [reg1:5000/sample/worker:build-41, reg1:5000/sample/worker:9b2d41c0e7aa]
+    revision: 9b2d41c0e7aa5d3f8c1b2a3d4e5f60718293a4b5
+ignored_build_args:
+  description:
+    - The names of O(build_args) that the Dockerfile does not declare with C(ARG); they were not sent.
+  returned: when there are any
+  type: list
+  elements: str
+  sample: [APP_BUILD, APP_REVISION, APP_VERSION]
 step:
   description:
     - The Dockerfile step that was running when the build failed, as the build output prints it.
@@ -377,6 +465,7 @@ def main():
             "created": {"type": "str"},
             "build_number": {"type": "str"},
             "build_timeout": {"type": "int", "default": 3600},
+            "reuse_unchanged": {"type": "bool", "default": False},
             **ENGINE_ARG_SPEC,
         },
         required_one_of=[("path", "builds")],

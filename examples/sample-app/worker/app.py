@@ -85,8 +85,7 @@ def main():
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    version = os.environ.get("APP_VERSION", "dev")
-    log(f"started, version {version}, store {store_host}:{store_port}, heartbeat {heartbeat}")
+    log(f"started, store {store_host}:{store_port}, heartbeat {heartbeat}")
     worker.run(stop)
     client.close()
     log(f"stopped after {worker.done} job(s)")

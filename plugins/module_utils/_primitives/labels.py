@@ -23,5 +23,6 @@ OCI_CREATED = "org.opencontainers.image.created"
 
 # The collection's own.
 BUILD_NUMBER = "io.outerloop.build-number"
+CONTENT_KEY = "io.outerloop.content-key"  # image_build reuse_unchanged: what the image holds, without per-commit labels
 IMAGE_TEST = "io.outerloop.image-test"  # on the throwaway containers of image_test
 UPDATE_RESTARTED = "io.outerloop.update-restarted"  # on a swarm service whose update stack_deploy restarted

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils import _image_build
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.build_log import tail
 from ansible_collections.outerloop.docker.plugins.module_utils._image_build import (
     LABEL_BUILD_NUMBER,
     LABEL_CREATED,
@@ -30,7 +31,6 @@ from ansible_collections.outerloop.docker.plugins.module_utils._image_build impo
     compute_labels,
     failure_message,
     predict_changed,
-    tail,
     validate_created,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import ImageRefError
@@ -347,7 +347,7 @@ class FakeClient:
 
 
 def request(tmp_path, **params):
-    (tmp_path / "Dockerfile").write_text("FROM outerloop-lab/debian:bookworm\n")
+    (tmp_path / "Dockerfile").write_text("FROM outerloop-lab/debian:bookworm\nARG GREETING\n")
     defaults = {
         "path": str(tmp_path),
         "dockerfile": "Dockerfile",
