@@ -36,13 +36,15 @@ def release(patch: int) -> dict:
 
 @pytest.fixture(scope="session")
 def releases(provisioned_lab):
-    """Three releases of the sample application made by ci.yml: two good ones and one with the bug."""
+    """Three releases of the sample application made by ci.yml: two good ones and one with the bug, each a change
+    of the api alone."""
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
     repo = sample_repo(OUT / "sample-app", git)
     for patch in range(3):
-        if patch == 1:
-            (repo / "README.md").write_text((repo / "README.md").read_text() + "\nA second release.\n")
+        if patch == 1:  # a change of the api's source alone: the worker's and the store's images stay
+            app = repo / "api" / "app.py"
+            app.write_text(app.read_text() + "\n# A second release.\n")
         if patch == 2:
             app = repo / "api" / "app.py"
             assert BROKEN_FROM in app.read_text()

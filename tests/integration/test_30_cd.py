@@ -140,16 +140,32 @@ def test_two_deploys_at_once_leave_one_consistent_release(promoted):
     assert runs_release("qa1", 1)
 
 
+def service_containers(host: str, service: str) -> list[str]:
+    return sorted(on_host(host, "docker", "ps", "-q", "--filter", "label=com.docker.compose.project=sample-app",
+                          "--filter", f"label=com.docker.compose.service={service}").stdout.split())  # fmt: skip
+
+
+def test_a_release_that_changes_only_the_api_keeps_the_other_images(releases):
+    """CI reuses an image whose content did not change: the manifest names every service's digest, the
+    same as before for the worker and the store."""
+    for name in ("worker", "store"):
+        assert len({r["services"][name]["digest"] for r in releases}) == 1, name
+    assert len({r["services"]["api"]["digest"] for r in releases}) == 3
+
+
 def test_production_goes_host_by_host_and_stops_at_the_first_failing_host(promoted):
     """Release 1 (in qa since the test before) reaches staging, then production, where prod2's smoke
-    check fails: prod1 keeps release 1, prod2 rolls back to release 0, the run says so."""
+    check fails: prod1 keeps release 1, prod2 rolls back to release 0, the run says so. Release 1
+    changes only the api: the store and the workers keep running, the same containers."""
     assert deploy("staging", 1, "promote").rc == 0
+    kept = {service: service_containers("prod1", service) for service in ("store", "worker")}
     checks = [{"url": "http://127.0.0.1:8080/version", "status": 200,
                "contains": "{{ 'no such text' if inventory_hostname == 'prod2' else '\"version\"' }}"}]  # fmt: skip
     run = deploy("production", 1, "promote", "-e", json.dumps({"deploy_smoke_checks": checks}))
     assert run.rc != 0
     assert served_version("prod1") == version(1) and runs_release("prod1", 1)
     assert served_version("prod2") == version(0) and runs_release("prod2", 0)
+    assert {service: service_containers("prod1", service) for service in kept} == kept
     ids = release(1)["release_id"], release(0)["release_id"]
     assert f"Now: prod1 runs {ids[0]}; prod2 runs {ids[1]}." in " ".join(run.out.split()), run.out[-3000:]
     # No promotion proof for production: the run stopped before the play that records it.
