@@ -22,7 +22,7 @@ from .conftest import CLUSTER_HOSTS, ROOT, on_host, playbook
 from .traffic import Traffic
 
 NODES = {"swarm1": "172.29.77.51", "swarm2": "172.29.77.52", "swarm3": "172.29.77.53"}
-EDGE = "http://172.29.77.51:8080/version"  # the manager's proxy: the node the tests never stop
+EDGE = "http://172.29.77.51:8080/healthz"  # the manager's proxy (the node the tests never stop), through every tier
 TRAFFIC_REPORT = ROOT / "tests" / "output" / "swarm-traffic.json"
 
 
@@ -156,6 +156,11 @@ def test_check_mode_shows_the_digests_that_would_change(on_cluster):
     assert runs_release(0)
 
 
+def running_tasks(service: str) -> list[str]:
+    out = on_host("swarm1", "docker", "service", "ps", f"sample-app_{service}", "--filter", "desired-state=running", "-q")
+    return sorted(out.stdout.split())
+
+
 def test_a_rolling_update_loses_no_request(on_cluster):
     def promote_release_1():
         run = cluster("promote", patch=1)
@@ -164,9 +169,12 @@ def test_a_rolling_update_loses_no_request(on_cluster):
             run = cluster("promote", patch=1)
         return run
 
+    stateful = {service: running_tasks(service) for service in ("store", "worker")}
     run, traffic = under_traffic("rolling update", promote_release_1)
     assert run.rc == 0, run.out[-4000:]
     assert runs_release(1), stack_digests()
+    # release 1 changes the api alone: the store and the workers keep their tasks
+    assert {service: running_tasks(service) for service in stateful} == stateful
     assert traffic.sent > 100 and traffic.failures == [], str(traffic)
     assert traffic.versions[version(0)] > 0 and traffic.versions[version(1)] > 0, str(traffic)
 

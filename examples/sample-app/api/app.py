@@ -1,6 +1,6 @@
 """The HTTP API: health, version, and jobs that the worker computes.
 
-    GET  /healthz        200 {"status": "ok"} when the store answers, 503 otherwise
+    GET  /healthz        200 {"status": "ok", "version"} when the store answers, 503 otherwise
     GET  /version        {"version", "revision", "build"} from APP_VERSION, APP_REVISION, APP_BUILD
     POST /jobs           {"payload": "..."} -> 202 {"id": N}, the job is queued in the store
     GET  /jobs/<id>      {"id", "status": "queued" | "done", "result"}, 404 for an unknown id
@@ -82,7 +82,7 @@ def route(method, path, body, store, version):
     try:
         if path == "/healthz":
             if store.ping(timeout=2.0):
-                return Response(HTTPStatus.OK, {"status": "ok"})
+                return Response(HTTPStatus.OK, {"status": "ok", "version": version.get("version")})
             return Response(HTTPStatus.SERVICE_UNAVAILABLE, {"status": "unavailable", "error": "store did not answer"})
         if path == "/jobs":
             payload, error = _parse_job_request(body)

@@ -32,7 +32,7 @@ def get(path, store):
 class HealthTests(unittest.TestCase):
     def test_ok_when_the_store_answers(self):
         response = get("/healthz", JobStore(FakeRedis()))
-        self.assertEqual((response.status, response.body), (200, {"status": "ok"}))
+        self.assertEqual((response.status, response.body), (200, {"status": "ok", "version": VERSION["version"]}))
 
     def test_503_when_the_store_is_unreachable(self):
         response = get("/healthz", BrokenStore())
