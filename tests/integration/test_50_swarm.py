@@ -157,7 +157,7 @@ def test_check_mode_shows_the_digests_that_would_change(on_cluster):
 
 
 def running_tasks(service: str) -> list[str]:
-    out = on_host("swarm1", "docker", "service", "ps", f"sample-app_{service}", "--filter", "desired-state=running", "-q")
+    out = on_host("swarm1", "docker", "service", "ps", f"sample-app_{service}", "-qf", "desired-state=running")
     return sorted(out.stdout.split())
 
 
