@@ -41,10 +41,10 @@ options:
     default: {}
   secrets:
     description:
-      - The application's secrets, as C(NAME: value) Compose interpolation variables like O(env) (the compose file
+      - "The application's secrets, as C(NAME: value) Compose interpolation variables like O(env) (the compose file
         takes them as C(${NAME})), but kept out of every output. The option is C(no_log) and the module masks the
         values in everything it returns (results, diffs, failure messages, container logs) and in the history it
-        writes.
+        writes."
       - "On a Docker host (M(outerloop.docker.compose_deploy)) they are stored with the release as the one file
         C(secrets.env), mode C(0600), and given to C(docker compose) as a second C(--env-file) after C(.env); a
         rollback uses the C(secrets.env) stored with the release it goes back to. On a swarm manager

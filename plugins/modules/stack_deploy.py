@@ -221,7 +221,7 @@ pruned:
       type: list
       elements: str
     images:
-      description: The image references removed (none here: the images are on the nodes).
+      description: The image references removed; always empty here, the images are on the nodes.
       type: list
       elements: str
 smoke:
