@@ -36,8 +36,44 @@ options:
       - Variables for Compose interpolation of the release's compose file and O(overrides), stored with the release
         as its C(.env) file (mode C(0600)).
       - A change of O(env) is a change of the deployment, which is then deployed again.
+      - O(env) is shown in output like any option; put passwords, tokens and keys in O(secrets).
     type: dict
     default: {}
+  secrets:
+    description:
+      - "The application's secrets, as C(NAME: value) Compose interpolation variables like O(env) (the compose file
+        takes them as C(${NAME})), but kept out of every output. The option is C(no_log) and the module masks the
+        values in everything it returns (results, diffs, failure messages, container logs) and in the history it
+        writes."
+      - "On a Docker host (M(outerloop.docker.compose_deploy)) they are stored with the release as the one file
+        C(secrets.env), mode C(0600), and given to C(docker compose) as a second C(--env-file) after C(.env); a
+        rollback uses the C(secrets.env) stored with the release it goes back to. On a swarm manager
+        (M(outerloop.docker.stack_deploy)) C(docker stack deploy) reads them from its process environment (never its
+        command line), and C(secrets.env) is stored with the release on the manager for a rollback."
+      - No other file holds a value (not C(history.json), not the manifest, not C(.env)); names may appear.
+      - A change of a value is a change of the deployment, found by comparing the stored C(secrets.env) with the one
+        the values give (no hash of a value is kept anywhere); the same values again change nothing.
+      - Names are variable names (letters, digits, C(_)); a name may not be in O(env) as well. Values are one line of
+        text (numbers are written as text).
+      - The containers still see the values in their environment (C(docker inspect) on the host shows them, as it
+        shows any environment variable); feed them from Ansible Vault or an AWX credential, never from the
+        release.
+    type: dict
+    default: {}
+  keep_releases:
+    description:
+      - Retention. After a successful deploy (O(state=present), a changed or an unchanged run; not after a failure),
+        only the newest O(keep_releases) stored releases of the application keep their directory under O(state_dir),
+        newest by the history. The release that runs and the one a rollback goes to are never pruned. V(0) keeps
+        every release.
+      - "M(outerloop.docker.compose_deploy) also removes the images that only the pruned releases used, by their
+        digest reference, unless a container of the host (running or not) or a kept release uses them; an image the
+        engine refuses to remove as in use stays. M(outerloop.docker.stack_deploy) prunes only the stored files on
+        the manager: the images are on the nodes and stay."
+      - The history keeps the entries of a pruned release, marked C(pruned=true); a rollback to it fails saying so
+        (deploy it again from its manifest instead). In check mode, RV(pruned) lists what a real run would prune.
+    type: int
+    default: 5
   overrides:
     description:
       - An extra compose file, as a dictionary, merged after the release's compose file, for what differs per

@@ -84,9 +84,9 @@ attributes:
   idempotent:
     support: full
     description:
-      - When the release is the current one in the history with the same digests, the same O(overrides) and
-        O(env), and every service's containers run the release's image and are healthy, nothing is pulled or
-        recreated and C(changed=false).
+      - When the release is the current one in the history with the same digests, the same O(overrides),
+        O(env) and O(secrets), and every service's containers run the release's image and are healthy, nothing is
+        pulled or recreated and C(changed=false) (unless retention, O(keep_releases), prunes a release).
 requirements:
   - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) and PyYAML (C(python3-yaml)) on the
     Docker host
@@ -97,9 +97,9 @@ notes:
   - A service outside the release listed in O(allow_unpinned) with a tag is pulled only when missing.
   - "Files on the host: C(<state_dir>/<project>/history.json) (newest 50 entries), C(<state_dir>/<project>/lock)
     and C(<state_dir>/<project>/releases/<release_id>/) with C(manifest.json), C(compose.yaml) (pinned by digest),
-    C(compose.override.yaml) and C(.env), mode C(0600), enough to bring a release up without the controller:
-    C(docker compose -p PROJECT --project-directory PROJECT_DIR -f compose.yaml [-f compose.override.yaml]
-    --env-file .env up -d)."
+    C(compose.override.yaml), C(.env) and C(secrets.env) (only with O(secrets)), mode C(0600), enough to bring a
+    release up without the controller: C(docker compose -p PROJECT --project-directory PROJECT_DIR -f compose.yaml
+    [-f compose.override.yaml] --env-file .env [--env-file secrets.env] up -d)."
   - The deploy lock is an C(flock) on C(<state_dir>/<project>/lock) that holds the holder's pid, host, user, AWX job
     and start time. The kernel releases it when the holder dies, so a killed run never blocks the next one.
   - The smoke checks run on the Docker host, so C(127.0.0.1) and published ports of the host work.
@@ -116,6 +116,9 @@ EXAMPLES = r"""
     environment: qa
     env:
       API_PORT: "8080"
+    secrets:
+      API_TOKEN: "{{ vault_api_token }}"
+    keep_releases: 5
     smoke_checks:
       - url: http://127.0.0.1:8080/version
         contains: "1.0.1"
@@ -227,6 +230,23 @@ pulled:
   returned: when the release changes
   type: list
   elements: str
+pruned:
+  description:
+    - What retention (O(keep_releases)) removed after the deploy; in check mode, what a real run would remove.
+  returned: when state is present and the deploy succeeded
+  type: dict
+  sample:
+    releases: [sample-app-1.0.1-b1-d280ca507fad]
+    images: [reg1:5000/outerloop/sample-app/api@sha256:5592baeaecd7124bd7979abff7448602e3c3aa884b58222253e7695785aa005e]
+  contains:
+    releases:
+      description: The release ids whose stored files were removed, oldest first.
+      type: list
+      elements: str
+    images:
+      description: The image references removed (the images that only they used).
+      type: list
+      elements: str
 smoke:
   description: The results of the smoke checks, each with C(url), C(ok), C(status), C(attempts) and C(msg).
   returned: always

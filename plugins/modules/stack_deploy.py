@@ -20,9 +20,9 @@ description:
     C(deploy.update_config) and C(deploy.rollback_config) filled from O(update_config) and O(rollback_config)
     where the compose file does not set them; take the stack's deploy lock; store the release under
     C(<state_dir>/<stack>/releases/<release_id>/); run C(docker stack deploy) with the stack file and the
-    O(overrides) file, O(env) in its environment for interpolation; wait until every service runs its desired
-    replicas of the release digest (a task with a healthcheck runs only once healthy) and its update completed;
-    run the O(smoke_checks) from the manager; record the deploy in C(<state_dir>/<stack>/history.json)."
+    O(overrides) file, O(env) and O(secrets) in its environment for interpolation; wait until every service runs
+    its desired replicas of the release digest (a task with a healthcheck runs only once healthy) and its update
+    completed; run the O(smoke_checks) from the manager; record the deploy in C(<state_dir>/<stack>/history.json)."
   - When an update fails (a task exits or turns unhealthy within the monitor window), the swarm itself rolls the
     service back to its previous spec (O(update_config) C(failure_action=rollback)). The swarm does that per
     service, so the services whose update succeeded would keep the new release; the module waits for the swarm's
@@ -115,9 +115,10 @@ attributes:
   idempotent:
     support: full
     description:
-      - When the release is the stack's current one in the history with the same stack file, O(overrides) and
-        O(env), and every service's spec runs the release digest, C(docker stack deploy) is not run, no task is
-        restarted and C(changed=false). The module still checks that the stack has converged.
+      - When the release is the stack's current one in the history with the same stack file, O(overrides),
+        O(env) and O(secrets), and every service's spec runs the release digest, C(docker stack deploy) is not run,
+        no task is restarted and C(changed=false) (unless retention, O(keep_releases), prunes a release's files).
+        The module still checks that the stack has converged.
 requirements:
   - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) and PyYAML (C(python3-yaml)) on the
     manager
@@ -125,7 +126,9 @@ requirements:
 notes:
   - "Files on the manager: C(<state_dir>/<stack>/history.json), C(<state_dir>/<stack>/lock) and
     C(<state_dir>/<stack>/releases/<release_id>/) with C(manifest.json), C(compose.yaml) (the stack file, pinned by
-    digest), C(compose.override.yaml) and C(.env), mode C(0600)."
+    digest), C(compose.override.yaml), C(.env) and C(secrets.env) (only with O(secrets)), mode C(0600)."
+  - The swarm keeps O(secrets) in the service specs as environment variables (C(docker service inspect) on a
+    manager shows them), as it keeps O(env).
   - A task that has a healthcheck is C(running) for the swarm only once healthy, so the wait is health-gated; keep
     the images' or compose file's healthchecks (the module never disables them).
   - On kernels without IPVS (some containers and CI machines) the routing mesh and virtual IPs do not work; give such
@@ -204,6 +207,23 @@ rolled_back_to:
   description: The release a deploy that failed its smoke checks went back to.
   returned: on failure of a smoke check after a deploy
   type: str
+pruned:
+  description:
+    - What retention (O(keep_releases)) removed after the deploy; in check mode, what a real run would remove.
+  returned: when state is present and the deploy succeeded
+  type: dict
+  sample:
+    releases: [sample-app-1.0.1-b1-d280ca507fad]
+    images: []
+  contains:
+    releases:
+      description: The release ids whose stored files were removed, oldest first.
+      type: list
+      elements: str
+    images:
+      description: The image references removed; always empty here, the images are on the nodes.
+      type: list
+      elements: str
 smoke:
   description: The results of the smoke checks, each with C(url), C(ok), C(status), C(attempts) and C(msg).
   returned: always

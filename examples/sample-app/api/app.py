@@ -1,6 +1,7 @@
 """The HTTP API: health, version, and jobs that the worker computes.
 
-    GET  /healthz        200 {"status": "ok", "version"} when the store answers, 503 otherwise
+    GET  /healthz        200 {"status": "ok", "version", "token": true|false} when the store answers, 503 otherwise;
+                         "token" says whether API_TOKEN (a secret the deploy passes) is set, never its value
     GET  /version        {"version", "revision", "build"} from APP_VERSION, APP_REVISION, APP_BUILD
     POST /jobs           {"payload": "..."} -> 202 {"id": N}, the job is queued in the store
     GET  /jobs/<id>      {"id", "status": "queued" | "done", "result"}, 404 for an unknown id
@@ -64,8 +65,15 @@ def _parse_job_request(body):
     return payload, None
 
 
-def route(method, path, body, store, version):
-    """Answers one request. ``store`` is a ``JobStore`` (or a fake), ``version`` a dict."""
+def token_from_env(environ=None):
+    """Whether the secret API_TOKEN reached the container (the value itself is never shown)."""
+    environ = os.environ if environ is None else environ
+    return bool(environ.get("API_TOKEN"))
+
+
+def route(method, path, body, store, version, *, token=False):
+    """Answers one request. ``store`` is a ``JobStore`` (or a fake), ``version`` a dict, ``token`` whether
+    API_TOKEN is set."""
     path = path.split("?", 1)[0]
     job_match = _JOB_PATH.match(path)
     if path in ("/healthz", "/version") or job_match:
@@ -82,7 +90,7 @@ def route(method, path, body, store, version):
     try:
         if path == "/healthz":
             if store.ping(timeout=2.0):
-                return Response(HTTPStatus.OK, {"status": "ok", "version": version.get("version")})
+                return Response(HTTPStatus.OK, {"status": "ok", "version": version.get("version"), "token": bool(token)})
             return Response(HTTPStatus.SERVICE_UNAVAILABLE, {"status": "unavailable", "error": "store did not answer"})
         if path == "/jobs":
             payload, error = _parse_job_request(body)
@@ -118,7 +126,9 @@ class Handler(BaseHTTPRequestHandler):
             response = _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the body is larger than {MAX_BODY_BYTES} bytes")
         else:
             body = self.rfile.read(length) if length else b""
-            response = route(self.command, self.path, body, self.server.store, self.server.version)
+            response = route(
+                self.command, self.path, body, self.server.store, self.server.version, token=self.server.token
+            )
         if response.status in (HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE):
             # The body may be unread: do not try to read the next request from this connection.
             self.close_connection = True
@@ -145,9 +155,10 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, store, version):
+    def __init__(self, address, store, version, token=False):
         self.store = store
         self.version = version
+        self.token = token
         super().__init__(address, Handler)
 
 
@@ -155,7 +166,7 @@ def main():
     port = int(os.environ.get("PORT", "8080"))
     pool = ConnectionPool(os.environ.get("STORE_HOST", "store"), int(os.environ.get("STORE_PORT", "6379")), timeout=5.0)
     version = version_from_env()
-    server = Server(("0.0.0.0", port), JobStore(pool), version)
+    server = Server(("0.0.0.0", port), JobStore(pool), version, token_from_env())
 
     def stop(signum, _frame):
         print(f"api: signal {signum}, stopping", file=sys.stderr, flush=True)

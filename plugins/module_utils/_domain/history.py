@@ -15,6 +15,13 @@ directory per project (a stack on a swarm)::
         compose.yaml            the release's compose file, every release image pinned by digest
         compose.override.yaml   the per-environment overrides (absent when there are none)
         .env                    the project environment for interpolation (mode 0600: it may hold settings)
+        secrets.env             the application's secrets for interpolation (mode 0600; absent without secrets).
+                                The only file that ever holds a secret value: never in history.json, never
+                                in the manifest nor in any other file of the release
+
+Retention (``keep_releases`` of the deploy modules): only the newest N stored releases of a project keep
+their directory (releases_to_prune); the running release and the one a rollback would go to are always
+kept. The history keeps the entries of a pruned release, marked ``"pruned": true`` (mark_pruned).
 
 An entry::
 
@@ -40,6 +47,7 @@ import getpass
 import json
 import os
 import re
+import shutil
 import time
 
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.files import write_atomic
@@ -66,7 +74,8 @@ ENTRY_KEYS = (
     "reason",
     "environment",
 )
-RELEASE_FILES = ("manifest.json", "compose.yaml", "compose.override.yaml", ".env")
+RELEASE_FILES = ("manifest.json", "compose.yaml", "compose.override.yaml", ".env", "secrets.env")
+SECRETS_FILE = "secrets.env"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -237,6 +246,50 @@ def find_entry(entries: list, release_id: str) -> dict | None:
     return matching[-1] if matching else None
 
 
+def releases_to_prune(entries: list, stored, keep: int) -> list:
+    """The stored releases (ids in ``stored``) that retention removes, oldest first: all but the newest
+    ``keep`` of them, newest by their last entry in the history (a stored release the history does not name
+    is the oldest). The current release and the one a rollback goes to (previous_entry) are never pruned;
+    ``keep`` 0 (or less) keeps everything."""
+    stored = set(stored or ())
+    if keep is None or keep <= 0 or len(stored) <= keep:
+        return []
+    newest_first = []
+    for entry in reversed(entries or []):
+        release_id = entry.get("release_id") if isinstance(entry, dict) else None
+        if release_id in stored and release_id not in newest_first:
+            newest_first.append(release_id)
+    current = current_entry(entries or [])
+    current_id = current["release_id"] if current else None
+    rollback = previous_entry(entries or [], current_id)
+    kept = set(newest_first[:keep]) | {current_id, rollback["release_id"] if rollback else None}
+    unknown = sorted(release_id for release_id in stored if release_id not in newest_first)
+    return [release_id for release_id in unknown + list(reversed(newest_first)) if release_id not in kept]
+
+
+def mark_pruned(entries: list, release_ids) -> list:
+    """A new list: the entries of ``release_ids`` marked ``"pruned": true`` (their files are gone)."""
+    gone = set(release_ids or ())
+    return [{**entry, "pruned": True} if entry.get("release_id") in gone else entry for entry in entries]
+
+
+def is_pruned(entries: list, release_id: str) -> bool:
+    """True when the newest entry of ``release_id`` says that retention removed its files."""
+    matching = [entry for entry in entries if isinstance(entry, dict) and entry.get("release_id") == release_id]
+    return bool(matching) and bool(matching[-1].get("pruned"))
+
+
+def missing_release_text(entries: list, release_id: str, where: str, state_dir: str, keep_option: str) -> str:
+    """Why release ``release_id`` cannot be brought back from ``where``, and what to do instead."""
+    if is_pruned(entries, release_id):
+        return (
+            f"release {release_id} was pruned on {where} by retention ({keep_option} keeps only the newest stored "
+            f"releases under {state_dir}): deploy it again from its manifest with state=present (the deploy "
+            "playbook with outerloop_release_path), or keep more releases"
+        )
+    return f"release {release_id} is not stored on {where} under {state_dir}"
+
+
 def validate_history(data, source: str) -> list:
     """``data`` if it is a history (a list of entries), else HistoryError naming ``source``."""
     if not isinstance(data, list):
@@ -289,6 +342,23 @@ def read_release_files(state_dir: str, project: str, release_id: str) -> dict | 
         except (OSError, UnicodeDecodeError) as exc:
             raise HistoryError(f"{os.path.join(directory, name)} cannot be read: {exc}") from None
     return files
+
+
+def stored_release_ids(state_dir: str, project: str) -> list:
+    """The ids of the releases stored for the project (their directories), sorted."""
+    directory = os.path.join(project_path(state_dir, project), "releases")
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return []
+    return sorted(name for name in names if _SAFE_NAME.match(name) and os.path.isdir(os.path.join(directory, name)))
+
+
+def remove_release_files(state_dir: str, project: str, release_id: str) -> None:
+    """Remove a stored release's directory with its files."""
+    directory = release_path(state_dir, project, release_id)
+    if os.path.isdir(directory) and not os.path.islink(directory):
+        shutil.rmtree(directory)
 
 
 def write_release_files(state_dir: str, project: str, release_id: str, files: dict) -> str:

@@ -30,11 +30,15 @@ from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compos
     service_state,
     state_word,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_retention import (
+    prune_compose_releases,
+)
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.deploy import (
     Deployer,
     DeployError,
     env_file_text,
     overrides_text,
+    secrets_file_text,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import HAS_DOCKER
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.files import write_atomic
@@ -49,15 +53,17 @@ DEFAULT_PROJECT_DIR = "/srv/outerloop/apps"
 # --------------------------------------------------------------------------- the files of a release (pure)
 
 
-def release_files(manifest: dict, overrides: dict | None, env: dict | None) -> dict:
-    """Every file of a release directory (see _deploy_history.RELEASE_FILES); ``compose.override.yaml``
-    is None without overrides. The compose file is the release's, rendered pinned by digest."""
+def release_files(manifest: dict, overrides: dict | None, env: dict | None, secrets: dict | None = None) -> dict:
+    """Every file of a release directory (see _domain.history.RELEASE_FILES); ``compose.override.yaml``
+    is None without overrides, ``secrets.env`` None without secrets. The compose file is the release's,
+    rendered pinned by digest."""
     rendered = render_compose(manifest)
     return {
         "manifest.json": manifest_text(manifest),
         "compose.yaml": rendered["content"],
         "compose.override.yaml": overrides_text(overrides),
         ".env": env_file_text(env),
+        "secrets.env": secrets_file_text(secrets),
     }
 
 
@@ -263,7 +269,7 @@ class ComposeDeployment(Deployer):
         return {"changed": False, "project": self.project, "project_dir": self.project_dir, "rolled_back": False}
 
     def deploy(self, manifest: dict) -> dict:
-        files = release_files(manifest, self.params["overrides"], self.params["env"])
+        files = release_files(manifest, self.params["overrides"], self.params["env"], self.secrets())
         images = self.effective(files, manifest)
         after = {name: svc["digest"] for name, svc in manifest["services"].items()}
         current = history.current_entry(self.entries)
@@ -294,11 +300,15 @@ class ComposeDeployment(Deployer):
         if same:
             result.update(services=self.service_report(containers, images, before, after), smoke=[])
             result["previous_release_id"] = current.get("previous_release_id")
+            result["pruned"] = prune_compose_releases(self)
+            result["changed"] = bool(result["pruned"]["releases"])
             return result
         result["changed"] = True
         result["pulled"] = self.pull_missing(images)
         if self.check_mode:
             result.update(services=self.service_report(containers, images, before, after), smoke=[])
+            pending = self.entry(manifest, "deploy", "succeeded", history.utc_now())
+            result["pruned"] = prune_compose_releases(self, pending)
             return result
         started = history.utc_now()
         os.makedirs(self.project_dir, mode=0o755, exist_ok=True)
@@ -320,6 +330,7 @@ class ComposeDeployment(Deployer):
         if ok:
             self.record(self.entry(manifest, "deploy", "succeeded", started, previous=result["previous_release_id"]))
             result.update(services=self.service_report(self.containers(), images, before, after))
+            result["pruned"] = prune_compose_releases(self)
             return result
         logs = self.logs_of(containers, only=[n for n in images if not service_state(containers.get(n, []))["ready"]])
         logs = logs or self.logs_of(containers)
@@ -400,10 +411,10 @@ class ComposeDeployment(Deployer):
         if wanted:
             target = history.find_entry(self.entries, wanted)
             if target is None or history.read_release_files(self.state_dir, self.project, wanted) is None:
-                known = sorted({e["release_id"] for e in self.entries if e.get("release_id")})
+                known = history.stored_release_ids(self.state_dir, self.project)
                 raise DeployError(
-                    f"rollback_to: release {wanted} of {self.project} is not stored on {self.host} in "
-                    f"{self.state_dir}; known releases: {', '.join(known) or 'none'}"
+                    f"rollback_to: {self.missing_release(wanted)} (project {self.project}); stored releases: "
+                    f"{', '.join(known) or 'none'}"
                 )
         elif current is not None and current["action"] == "rollback":
             target = current  # already rolled back; name rollback_to to go further back
@@ -416,7 +427,7 @@ class ComposeDeployment(Deployer):
                 )
         files = history.read_release_files(self.state_dir, self.project, target["release_id"])
         if not files or "manifest.json" not in files:
-            raise DeployError(f"release {target['release_id']} has no stored files on {self.host}; deploy it instead")
+            raise DeployError(f"{self.missing_release(target['release_id'])}: deploy it instead")
         manifest = json.loads(files["manifest.json"])
         images = {name: svc["image"] for name, svc in manifest["services"].items()}
         after = {name: svc["digest"] for name, svc in manifest["services"].items()}

@@ -39,6 +39,8 @@ class Compose:
             if (files or {}).get("compose.override.yaml") is not None:
                 self.args += ["-f", os.path.join(directory, "compose.override.yaml")]
             self.args += ["--env-file", os.path.join(directory, ".env")]
+            if (files or {}).get("secrets.env") is not None:  # the secrets, second: Compose reads them after .env
+                self.args += ["--env-file", os.path.join(directory, "secrets.env")]
 
     def run(self, *args, check=True):
         return self.cli.run([*self.args, *args], env={"COMPOSE_PROJECT_NAME": self.project}, check=check,

@@ -33,6 +33,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engin
     engine_session,
     require_sdk,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.secrets import sanitize
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ENV_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
@@ -43,6 +44,8 @@ DEPLOY_ARG_SPEC = {
     "state": {"type": "str", "default": "present", "choices": ["present", "absent", "rolled_back"]},
     "environment": {"type": "str"},
     "env": {"type": "dict", "default": {}, "no_log": False},
+    "secrets": {"type": "dict", "default": {}, "no_log": True},
+    "keep_releases": {"type": "int", "default": 5},
     "overrides": {"type": "dict", "default": {}},
     "allow_unpinned": {"type": "list", "elements": "str", "default": []},
     "smoke_checks": http_check.SMOKE_CHECK_SPEC,
@@ -75,16 +78,22 @@ class DeployError(Exception):
 # --------------------------------------------------------------------------- environment files (pure)
 
 
-def env_file_text(env: dict | None) -> str:
+def env_file_text(env: dict | None, option: str = "env") -> str:
     """The .env text for compose interpolation: one KEY='value' line per variable, sorted.
 
     Single quotes keep the value literal (no ``$`` interpolation); a value holding a single quote is
-    written in double quotes with ``\\`` and ``"`` escaped. Newlines are refused.
+    written in double quotes with ``\\`` and ``"`` escaped. Newlines are refused. ``option`` names the
+    option the variables come from in errors (which never show a value).
     """
-    lines = ["# Written by outerloop.docker.compose_deploy: the project environment for interpolation."]
+    if option == "secrets":
+        lines = ["# Written by outerloop.docker: the application's secrets for interpolation. Keep it mode 0600."]
+    else:  # unchanged, so that the .env of releases stored before stays the same file
+        lines = ["# Written by outerloop.docker.compose_deploy: the project environment for interpolation."]
     for key in sorted(env or {}):
         if not _ENV_NAME.match(str(key)):
-            raise DeployError(f"env: {key!r} is not a variable name (letters, digits, _; not starting with a digit)")
+            raise DeployError(
+                f"{option}: {key!r} is not a variable name (letters, digits, _; not starting with a digit)"
+            )
         value = (env or {})[key]
         if value is None:
             value = ""
@@ -92,13 +101,60 @@ def env_file_text(env: dict | None) -> str:
             value = "true" if value else "false"
         value = str(value)
         if "\n" in value or "\r" in value:
-            raise DeployError(f"env: the value of {key} holds a line break; a .env value is one line")
+            raise DeployError(f"{option}: the value of {key} holds a line break; a .env value is one line")
         if "'" not in value:
             lines.append(f"{key}='{value}'")
         else:
             escaped = value.replace("\\", "\\\\").replace('"', '\\"')
             lines.append(f'{key}="{escaped}"')
     return "\n".join(lines) + "\n"
+
+
+def checked_secrets(secrets, env, where: str) -> dict:
+    """The ``secrets`` option as {NAME: str}: names are variable names, values strings (numbers are
+    written as text), and no name is in ``env`` as well. DeployError naming the variable, never a value."""
+    checked = {}
+    for key, value in sorted((secrets or {}).items()):
+        if not _ENV_NAME.match(str(key)):
+            raise DeployError(f"secrets: {key!r} is not a variable name (letters, digits, _; not starting with a "
+                              f"digit), on {where}; nothing was changed")  # fmt: skip
+        if key in (env or {}):
+            raise DeployError(f"{key} is given both in env and in secrets for {where}: keep it in secrets only "
+                              "(env is shown in output, secrets never are); nothing was changed")  # fmt: skip
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise DeployError(f"secrets: the value of {key} is a {type(value).__name__}, not a string, on {where}: "
+                              "quote it (a secret is one line of text); nothing was changed")  # fmt: skip
+        checked[str(key)] = str(value)
+    return checked
+
+
+def secrets_file_text(secrets: dict) -> str | None:
+    """The release's ``secrets.env`` (the env file format of env_file_text), or None without secrets."""
+    return env_file_text(secrets, "secrets") if secrets else None
+
+
+def stored_environment(files: dict) -> dict:
+    """The interpolation variables of a stored release: its ``.env`` and its ``secrets.env``."""
+    return {**parse_env_text(files.get(".env") or ""), **parse_env_text(files.get("secrets.env") or "")}
+
+
+def masked(value, secrets):
+    """``value`` (text, or lists and dictionaries of it) with every secret value masked (sanitize)."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return sanitize(value, secrets)
+    if isinstance(value, dict):
+        return {key: masked(item, secrets) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [masked(item, secrets) for item in value]
+    return value
+
+
+def secret_values(params: dict) -> list:
+    """The values of the ``secrets`` option, as text, for masking."""
+    values = (params.get("secrets") or {}).values()
+    return [str(value) for value in values if value not in (None, "") and not isinstance(value, (dict, list))]
 
 
 def overrides_text(overrides: dict | None) -> str | None:
@@ -220,13 +276,44 @@ class Deployer:
         )
 
     def record(self, entry: dict) -> None:
-        """Append an entry to the history (written unless in check mode)."""
+        """Append an entry to the history (written unless in check mode); no secret value reaches it."""
+        entry = masked(entry, secret_values(self.params))
         self.entries = history.append_entry(self.entries, entry)
         if not self.check_mode:
             history.write_history(self.state_dir, self.name, self.entries)
 
     def smoke(self) -> tuple[list, str | None]:
         return run_smoke_checks(self.params["smoke_checks"])
+
+    # ----------------------------------------------------------------- retention
+
+    def secrets(self) -> dict:
+        """The ``secrets`` option, checked (checked_secrets)."""
+        return checked_secrets(self.params.get("secrets"), self.params.get("env"), self.host)
+
+    def retention_plan(self, pending: dict | None = None) -> list:
+        """The stored releases that retention prunes now (``pending``: the entry a check-mode run would add)."""
+        keep = self.params.get("keep_releases")
+        if keep is not None and keep < 0:
+            raise DeployError(f"keep_releases: {keep} is negative; give the number of releases to keep (0 keeps all)")
+        entries = self.entries + ([pending] if pending else [])
+        stored = set(history.stored_release_ids(self.state_dir, self.name))
+        if pending:
+            stored.add(pending["release_id"])
+        return history.releases_to_prune(entries, stored, keep)
+
+    def prune_release_files(self, release_ids: list) -> None:
+        """Remove the stored files of ``release_ids`` and mark their history entries pruned."""
+        if not release_ids or self.check_mode:
+            return
+        for release_id in release_ids:
+            history.remove_release_files(self.state_dir, self.name, release_id)
+        self.entries = history.mark_pruned(self.entries, release_ids)
+        history.write_history(self.state_dir, self.name, self.entries)
+
+    def missing_release(self, release_id: str) -> str:
+        """Why a release to go back to is not stored here, and what to do (retention named when it pruned it)."""
+        return history.missing_release_text(self.entries, release_id, self.host, self.state_dir, "keep_releases")
 
 
 # --------------------------------------------------------------------------- the edge
@@ -281,7 +368,10 @@ def run_deploy_module(module, deployer_class) -> None:
         module.fail_json(msg=str(exc), lock_holder=exc.holder)
     except (DeployError, history.HistoryError, ReleaseError, EngineError, CliError, ComposeFileError,
             *deployer_class.errors) as exc:  # fmt: skip
-        module.fail_json(msg=str(exc), **(getattr(exc, "details", {}) or {}))
+        # A secret value may come back in what the CLI or a container said: masked here, before Ansible's
+        # own no_log masking, so that no result, diff or history entry ever holds one.
+        secrets = secret_values(params)
+        module.fail_json(msg=masked(str(exc), secrets), **masked(getattr(exc, "details", {}) or {}, secrets))
     except OSError as exc:
         module.fail_json(msg=f"cannot write {exc.filename or '?'} on {host}: {exc.strerror or exc}")
-    exit_with_result(module, result)
+    exit_with_result(module, masked(result, secret_values(params)))

@@ -30,8 +30,9 @@ from ansible_collections.outerloop.docker.plugins.module_utils._platforms.deploy
     DeployError,
     env_file_text,
     overrides_text,
-    parse_env_text,
     plan_services,
+    secrets_file_text,
+    stored_environment,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.swarm import (
     SwarmError,
@@ -101,8 +102,9 @@ def stack_file(manifest: dict, update_config: dict | None, rollback_config: dict
     return data
 
 
-def stack_files(manifest: dict, overrides, env, update_config, rollback_config) -> dict:
-    """The files of a stored release (see _deploy_history.RELEASE_FILES)."""
+def stack_files(manifest: dict, overrides, env, update_config, rollback_config, *, secrets=None) -> dict:
+    """The files of a stored release (see _domain.history.RELEASE_FILES); ``secrets.env`` is None without
+    secrets (kept for a rollback or a restore: ``docker stack deploy`` reads them from its environment)."""
     header = (
         f"# Stack file of release {manifest['release_id']}, rendered by outerloop.docker.stack_deploy: every image\n"
         "# of the release pinned by digest, with the update and rollback defaults. Do not edit.\n"
@@ -116,6 +118,7 @@ def stack_files(manifest: dict, overrides, env, update_config, rollback_config) 
         "compose.yaml": header + dump_compose(data),
         "compose.override.yaml": overrides_text(overrides),
         ".env": env_file_text(env),
+        "secrets.env": secrets_file_text(secrets),
     }
 
 
@@ -239,6 +242,13 @@ class StackDeployment(Deployer):
                     args += ["--compose-file", path]
             self.run_cli([*args, self.stack], env=env, cwd=directory)
 
+    def prune_stack_files(self, pending: dict | None = None) -> dict:
+        """Retention on the manager: the stored files of the releases beyond keep_releases (the images are
+        on the nodes and stay). In check mode, what a real run would prune (``pending``: its new entry)."""
+        release_ids = self.retention_plan(pending)
+        self.prune_release_files(release_ids)
+        return {"releases": release_ids, "images": []}
+
     # ----------------------------------------------------------------- results
 
     def service_report(self, manifest: dict, before: dict, assessments: dict) -> dict:
@@ -283,9 +293,13 @@ class StackDeployment(Deployer):
                reason: str | None = None) -> dict:  # fmt: skip
         params = self.params
         if files is None:
-            env = params["env"] or {}
+            secrets = self.secrets()
             check_pinning(manifest, params["overrides"], params["allow_unpinned"], self.host)
-            files = stack_files(manifest, params["overrides"], env, params["update_config"], params["rollback_config"])
+            files = stack_files(manifest, params["overrides"], params["env"] or {}, params["update_config"],
+                                params["rollback_config"], secrets=secrets)  # fmt: skip
+            # docker stack deploy interpolates from its process environment: the secrets go there, never
+            # on its command line.
+            env = {**(params["env"] or {}), **secrets}
         current = history.current_entry(self.entries)
         services = self.services()
         before = {name: digest_in(spec_image(svc)) for name, svc in services.items()}
@@ -319,6 +333,10 @@ class StackDeployment(Deployer):
             plan = plan_services(before, after)
             result["services"] = {name: {**item, "image": manifest["services"].get(name, {}).get("image")}
                                   for name, item in plan.items()}  # fmt: skip
+            if action == "deploy":
+                pending = self.entry(manifest, action, "succeeded", history.utc_now()) if changed else None
+                result["pruned"] = self.prune_stack_files(pending)
+                result["changed"] = changed or bool(result["pruned"]["releases"])
             return result
         started = history.utc_now()
         previous_id = (current or {}).get("release_id")
@@ -339,10 +357,15 @@ class StackDeployment(Deployer):
         word = overall(assessments)
         if word == "converged":
             if not changed:
+                if action == "deploy":
+                    result["pruned"] = self.prune_stack_files()
+                    result["changed"] = bool(result["pruned"]["releases"])
                 return result
             result["smoke"], failure = self.smoke()
             if failure is None:
                 self.record(self.entry(manifest, action, "succeeded", started, previous=previous_id, reason=reason))
+                if action == "deploy":
+                    result["pruned"] = self.prune_stack_files()
                 return result
             return self.smoke_failed(manifest, action, started, previous_id, failure=failure, result=result)
         if not changed:
@@ -421,8 +444,7 @@ class StackDeployment(Deployer):
         manifest = check_manifest(json.loads(stored["manifest.json"]), f"stored release {release_id}")
         since = time.time()
         try:
-            self.stack_deploy({name: stored.get(name) for name in history.RELEASE_FILES},
-                              parse_env_text(stored.get(".env") or ""))  # fmt: skip
+            self.stack_deploy({name: stored.get(name) for name in history.RELEASE_FILES}, stored_environment(stored))
         except CliError as exc:
             return str(exc)
         want = {name: svc["digest"] for name, svc in manifest["services"].items()}
@@ -450,13 +472,12 @@ class StackDeployment(Deployer):
         stored = history.read_release_files(self.state_dir, self.stack, target_id)
         if not stored or "manifest.json" not in stored:
             raise DeployError(
-                f"release {target_id} is not stored under {history.project_path(self.state_dir, self.stack)}/releases "
-                f"on {self.host}: roll back to a release deployed from this manager (see the history), or deploy it"
+                f"{self.missing_release(target_id)} (stack {self.stack}): roll back to a release deployed from this "
+                "manager (see the history), or deploy it"
             )
         manifest = check_manifest(json.loads(stored["manifest.json"]), f"stored release {target_id}")
         files = {name: stored.get(name) for name in history.RELEASE_FILES}
-        result = self.deploy(manifest, files, parse_env_text(stored.get(".env") or ""), "rollback",
-                             self.params.get("reason"))  # fmt: skip
+        result = self.deploy(manifest, files, stored_environment(stored), "rollback", self.params.get("reason"))
         result["rolled_back"] = result["changed"]
         return result
 

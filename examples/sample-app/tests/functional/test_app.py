@@ -59,7 +59,11 @@ class SampleAppTests(unittest.TestCase):
 
     def test_healthz(self):
         status, body = self.api.request("GET", "/healthz")
-        self.assertEqual((status, body["status"]), (200, "ok"))
+        self.assertEqual((status, body.get("status")), (200, "ok"), body)
+        self.assertIsInstance(body.get("token"), bool, body)
+        expected = os.environ.get("SAMPLE_APP_EXPECT_TOKEN")  # "true"/"false": whether API_TOKEN was given
+        if expected:
+            self.assertEqual(body["token"], expected == "true", body)
         self.assertIn("version", body)
 
     def test_version(self):

@@ -1,7 +1,7 @@
 import json
 import unittest
 
-from api.app import MAX_PAYLOAD_CHARS, route, version_from_env
+from api.app import MAX_PAYLOAD_CHARS, route, token_from_env, version_from_env
 from common.jobs import JobStore
 from common.resp import RespError
 
@@ -32,7 +32,15 @@ def get(path, store):
 class HealthTests(unittest.TestCase):
     def test_ok_when_the_store_answers(self):
         response = get("/healthz", JobStore(FakeRedis()))
-        self.assertEqual((response.status, response.body), (200, {"status": "ok", "version": VERSION["version"]}))
+        self.assertEqual((response.status, response.body), (200, {"status": "ok", "version": VERSION["version"], "token": False}))
+
+    def test_healthz_says_whether_the_token_is_set_never_its_value(self):
+        token = token_from_env({"API_TOKEN": "t0k"})
+        response = route("GET", "/healthz", b"", JobStore(FakeRedis()), VERSION, token=token)
+        self.assertEqual(response.body, {"status": "ok", "version": VERSION["version"], "token": True})
+        self.assertNotIn("t0k", json.dumps(response.body))
+        self.assertFalse(token_from_env({}))
+        self.assertFalse(token_from_env({"API_TOKEN": ""}))
 
     def test_503_when_the_store_is_unreachable(self):
         response = get("/healthz", BrokenStore())
