@@ -254,6 +254,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._platforms.deploy
     DEPLOY_ARG_SPEC,
     deploy_required_if,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.front_proxy import PROXY_ARG_SPEC
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
 
 
@@ -268,6 +269,7 @@ def main():
             "wait_timeout": {"type": "int", "default": 180},
             "remove_volumes": {"type": "bool", "default": False},
             "logs_tail": {"type": "int", "default": 40},
+            "proxy": PROXY_ARG_SPEC,
         },
         required_if=deploy_required_if("project"),
         supports_check_mode=True,

@@ -14,6 +14,8 @@ directory per project (a stack on a swarm)::
         manifest.json           the release manifest as given
         compose.yaml            the release's compose file, every release image pinned by digest
         compose.override.yaml   the per-environment overrides (absent when there are none)
+        compose.proxy.yaml      the published ports of the services behind the front proxy taken away (Compose
+                                hosts with compose_deploy's proxy; absent otherwise)
         .env                    the project environment for interpolation (mode 0600: it may hold settings)
 
 An entry::
@@ -66,7 +68,7 @@ ENTRY_KEYS = (
     "reason",
     "environment",
 )
-RELEASE_FILES = ("manifest.json", "compose.yaml", "compose.override.yaml", ".env")
+RELEASE_FILES = ("manifest.json", "compose.yaml", "compose.override.yaml", "compose.proxy.yaml", ".env")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
