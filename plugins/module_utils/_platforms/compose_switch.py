@@ -293,7 +293,8 @@ class ProxySwitch:
         replicas = {name: replicas_of((config.get("services") or {}).get(name)) for name in self.services}
         plan = plan_services(before, self.hashes(compose), self.services, replicas)
         rolling = sorted(name for name, p in plan.items() if p["roll"])
-        report = {"services": {n: {"strategy": p["strategy"], "switched": n in rolling} for n, p in plan.items()}}
+        report = {"services": {n: {"strategy": p["strategy"], "rolling": n in rolling} for n, p in plan.items()},
+                  "switched": False}  # fmt: skip
         others = sorted(name for name in (config.get("services") or {}) if name not in rolling)
         if others:
             args = ["up", "--detach", "--remove-orphans", "--pull", "never", "--quiet-pull"]
@@ -339,14 +340,17 @@ class ProxySwitch:
         except (ProxyError, OSError) as exc:
             self.discard([cid for ids in new.values() for cid in ids])
             return 1, f"{exc}; the new containers were removed", report
+        report["switched"] = bool(rolling)
         if applied["changed"]:
             drain = self.proxy.wait_drained(applied["old_workers"], float(self.settings["drain_timeout"]))
             report.update(reloaded=True, reload_seconds=applied["seconds"], drain_seconds=drain["seconds"],
                           drained=drain["drained"])  # fmt: skip
         else:
             report["reloaded"] = False
-        self.retire([cid for cid in old if cid not in blocking])
         report["switch_seconds"] = round(time.monotonic() - switch_started, 3)
+        retiring = time.monotonic()
+        self.retire([cid for cid in old if cid not in blocking])
+        report["stop_seconds"] = round(time.monotonic() - retiring, 3)
         report["seconds"] = round(time.monotonic() - started, 3)
         return 0, "", report
 
