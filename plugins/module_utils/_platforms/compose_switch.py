@@ -25,7 +25,6 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_host import (
-    PROXY_FILE,
     Compose,
     by_service,
     project_containers,
@@ -98,8 +97,10 @@ def check_proxied(config: dict, services: dict, where: str) -> list:
                 f"container_name, or give {name} strategy: recreate"
             )
         if spec["strategy"] == "rolling" and (service.get("network_mode") or "").startswith(("host", "service:")):
-            problems.append(f"service {name} has network_mode {service['network_mode']}: the proxy reaches containers "
-                            "by their own addresses; remove it, or leave the service out of proxy.services")  # fmt: skip
+            problems.append(
+                f"service {name} has network_mode {service['network_mode']}: the proxy reaches containers by their "
+                "own addresses; remove it, or leave the service out of proxy.services"
+            )
     return [f"{p} (on {where})" for p in problems]
 
 
@@ -167,8 +168,8 @@ def direct_checks(smoke_checks, spec: dict, address: str) -> list:
     base = f"{address}:{spec['target']}"
     if spec["health_path"]:
         checks.append({"url": f"http://{base}{spec['health_path']}", "status": 200, "retries": 3, "delay": 1})
-    for check in smoke_checks or []:
-        check = {"url": check} if isinstance(check, str) else dict(check)
+    for given in smoke_checks or []:
+        check = {"url": given} if isinstance(given, str) else dict(given)
         parts = urlsplit(str(check.get("url") or ""))
         if parts.scheme == "http" and parts.hostname in LOCAL_HOSTS and parts.port == spec["port"]:
             check["url"] = urlunsplit(("http", base, parts.path, parts.query, parts.fragment))
@@ -363,4 +364,3 @@ class ProxySwitch:
 
     def remove(self) -> dict:
         return self.proxy.remove(self.project)
-
