@@ -30,6 +30,9 @@ description:
   - A failed pull, an invalid manifest, an unpinned image or invalid overrides change nothing that runs.
   - O(state=rolled_back) brings back O(rollback_to), or the release that ran before the current one, health-gated
     and recorded as a rollback. O(state=absent) runs C(docker compose down) and records a removal.
+  - "With O(proxy), the services it names sit behind the host's front proxy (HAProxy, provisioned by the role
+    C(outerloop.docker.front_proxy)) and switch with zero
+    downtime: see O(proxy) and C(docs/production.md)."
 author:
   - outerloop.docker contributors (@outerloop)
 extends_documentation_fragment:
@@ -68,6 +71,60 @@ options:
       - Lines of logs returned per failing container.
     type: int
     default: 40
+  proxy:
+    description:
+      - The services that sit behind the host's front proxy, and how they switch from one release to the next.
+        Without it (or with no O(proxy.services)), every service goes through C(docker compose up) as described above.
+      - "A V(rolling) service: the release's containers start beside the old ones in the same project (C(docker
+        compose up --no-deps --no-recreate --scale SERVICE=OLD+NEW)); they must be healthy and pass their
+        O(proxy.services) C(health_path) and every smoke check aimed at the service's public port on this host, sent
+        to each new container directly (C(CONTAINER_IP:TARGET)), before the proxy names them; then the project's file
+        C(<config_dir>/conf.d/<project>.cfg) is rewritten, checked with C(haproxy -c) and the proxy reloaded (a new
+        worker takes the new containers), the old worker finishes the requests in flight (at most
+        O(proxy.drain_timeout) seconds are waited for) and the old containers stop and are removed."
+      - A release whose new containers turn unhealthy or fail a check before the reload has them removed; the proxy
+        never sent them a request. The module then fails and rolls back as described above. Rollbacks, automatic or
+        with O(state=rolled_back), go through the same switch.
+      - A V(recreate) service (a stateful singleton) is recreated by C(docker compose up), then the proxy follows it.
+      - "The services behind the proxy publish no port: the module adds C(compose.proxy.yaml) to the release's
+        files, which resets their C(ports) (C(ports: !reset []), Compose 2.24 or later); the proxy listens on their
+        public ports instead. When the containers that run publish such a port (an environment moving behind the
+        proxy), they stop just before the reload that gives the port to the proxy."
+      - A rolling service may not set C(container_name) nor C(network_mode) C(host).
+    type: dict
+    suboptions:
+      services:
+        description:
+          - "C({SERVICE: {port, target, health_path, strategy}}): C(port), required, the public port the proxy listens
+            on (all addresses); C(target), the container's port (default C(port)); C(health_path), the path
+            (C(/healthz)) the switch checks on each new container and the proxy checks on each server (default: a
+            TCP check); C(strategy), V(rolling) (default) or V(recreate)."
+        type: dict
+        default: {}
+      drain_timeout:
+        description:
+          - Seconds to wait for the old worker of the proxy to finish the requests in flight before the old containers
+            stop. The front proxy's C(hard-stop-after) ends it at the latest.
+        type: int
+        default: 30
+      reload_timeout:
+        description:
+          - Seconds to wait for the new worker of the proxy after a reload; without one, the module fails and the old
+            worker keeps serving.
+        type: int
+        default: 15
+      container:
+        description: The front proxy's container (the role's C(front_proxy_container_name)).
+        type: str
+        default: outerloop-proxy
+      config_dir:
+        description: The front proxy's configuration directory (the role's C(front_proxy_config_dir)).
+        type: path
+        default: /etc/outerloop/proxy
+      runtime_dir:
+        description: Where the front proxy's master CLI C(master.sock) is (the role's C(front_proxy_runtime_dir)).
+        type: path
+        default: /var/lib/outerloop/proxy
 attributes:
   check_mode:
     support: full
@@ -76,7 +133,8 @@ attributes:
     details:
       - Check mode takes no lock, pulls nothing and writes nothing; it validates the release, checks the compose
         files with C(docker compose config) in a private temporary directory, and reports the images a real run
-        would pull (RV(pulled)) and C(changed) computed as a real run does.
+        would pull (RV(pulled)) and C(changed) computed as a real run does; with O(proxy), which services would
+        switch (RV(proxy)).
   diff_mode:
     support: full
     description:
@@ -85,8 +143,9 @@ attributes:
     support: full
     description:
       - When the release is the current one in the history with the same digests, the same O(overrides),
-        O(env) and O(secrets), and every service's containers run the release's image and are healthy, nothing is
-        pulled or recreated and C(changed=false) (unless retention, O(keep_releases), prunes a release).
+        O(env) and O(secrets), and every service's containers run the release's image and are healthy (and, with
+        O(proxy), the proxy's file names the containers that run), nothing is pulled or recreated, the proxy is not
+        reloaded and C(changed=false) (unless retention, O(keep_releases), prunes a release).
 requirements:
   - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) and PyYAML (C(python3-yaml)) on the
     Docker host
@@ -110,6 +169,17 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Production behind the front proxy, the api switched with zero downtime
+  outerloop.docker.compose_deploy:
+    release: "{{ release_manifest }}"
+    environment: production
+    smoke_checks:
+      - url: http://127.0.0.1:8080/healthz
+    proxy:
+      services:
+        api: {port: 8080, target: 8080, health_path: /healthz}
+      drain_timeout: 10
+
 - name: Deploy release 1.0.1 of the sample application to QA
   outerloop.docker.compose_deploy:
     release: "{{ lookup('ansible.builtin.file', 'releases/sample-app-1.0.1.json') | from_json }}"
@@ -261,6 +331,26 @@ logs:
   description: The last O(logs_tail) lines of the logs of the failing containers, per container name.
   returned: on failure of a deploy or rollback
   type: dict
+proxy:
+  description:
+    - With O(proxy), what the switch did. In check mode, C(plan), per service C(strategy), C(switch) (whether it
+      would switch), C(old) and C(start) (containers to stop and start).
+    - Otherwise C(services) (per service C(strategy) and C(rolling), whether it went through the rolling switch),
+      C(checks) (the checks sent to the new containers directly), C(switched), C(reloaded), C(reload_seconds) (until
+      the new worker ran), C(drain_seconds) and C(drained) (the old worker finished its requests), C(switch_seconds)
+      (the file, the reload and the drain), C(stop_seconds) (the old containers stopped) and C(seconds) (all).
+  returned: when proxy is set and something changed
+  type: dict
+  sample:
+    services: {api: {strategy: rolling, rolling: true}}
+    switched: true
+    reloaded: true
+    reload_seconds: 0.33
+    drain_seconds: 1.98
+    drained: true
+    switch_seconds: 2.74
+    stop_seconds: 0.6
+    seconds: 9.4
 lock_holder:
   description: Who holds the deploy lock (pid, host, user, awx_job_id, since, release_id).
   returned: when the lock was not free within O(lock_timeout)
@@ -274,6 +364,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._platforms.deploy
     DEPLOY_ARG_SPEC,
     deploy_required_if,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.front_proxy import PROXY_ARG_SPEC
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import ENGINE_ARG_SPEC
 
 
@@ -288,6 +379,7 @@ def main():
             "wait_timeout": {"type": "int", "default": 180},
             "remove_volumes": {"type": "bool", "default": False},
             "logs_tail": {"type": "int", "default": 40},
+            "proxy": PROXY_ARG_SPEC,
         },
         required_if=deploy_required_if("project"),
         supports_check_mode=True,

@@ -52,6 +52,11 @@ BUSYBOX_IMAGE = "outerloop-lab/busybox:1"
 # The lab cluster's front proxy (tests/lab/edge), on the application base; saved as .lab/images/edge.tar.
 EDGE_IMAGE = "outerloop-lab/edge:1"
 EDGE_DIR = Path(__file__).resolve().parent / "edge"
+# The Compose hosts' front proxy (roles/front_proxy): HAProxy from Debian's package on the application base
+# (tests/lab/haproxy/Dockerfile), as the lab cannot pull the official image; saved as .lab/images/haproxy.tar,
+# which the front_proxy role loads (front_proxy_image_archive in the lab's inventories).
+HAPROXY_IMAGE = "outerloop-lab/haproxy:1"
+HAPROXY_DIR = Path(__file__).resolve().parent / "haproxy"
 
 # `docker run` flags of a host (the Docker SDK has no spelling for systempaths=unconfined).
 HOST_RUN = [
@@ -215,9 +220,16 @@ def build_images(client: docker.DockerClient) -> None:
             )
             client.images.build(path=ctx, tag=EDGE_IMAGE, rm=True)
         log(f"built {EDGE_IMAGE}")
+    haproxy_recipe = recipe(client.images.get(BASE_IMAGE).id, (HAPROXY_DIR / "Dockerfile").read_text(), 1)
+    if not image_current(client, HAPROXY_IMAGE, haproxy_recipe):
+        log(f"building {HAPROXY_IMAGE} (apt-get install haproxy)")
+        client.images.build(path=str(HAPROXY_DIR), tag=HAPROXY_IMAGE, rm=True,
+                            labels={f"{LABEL}.recipe": haproxy_recipe})  # fmt: skip
+        log(f"built {HAPROXY_IMAGE}")
     save_archive(client, BUSYBOX_IMAGE, "busybox.tar")
     save_archive(client, BASE_IMAGE, "debian.tar")
     save_archive(client, EDGE_IMAGE, "edge.tar")
+    save_archive(client, HAPROXY_IMAGE, "haproxy.tar")
 
 
 def save_archive(client: docker.DockerClient, image: str, filename: str) -> None:
@@ -371,7 +383,7 @@ def main() -> None:
         build_images(client)
     elif args.action == "purge":
         down(client)
-        for image in (HOST_IMAGE, BASE_IMAGE, BUSYBOX_IMAGE, EDGE_IMAGE):
+        for image in (HOST_IMAGE, BASE_IMAGE, BUSYBOX_IMAGE, EDGE_IMAGE, HAPROXY_IMAGE):
             try:
                 client.images.remove(image, force=True)
                 log(f"removed image {image}")

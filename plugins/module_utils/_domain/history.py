@@ -14,6 +14,8 @@ directory per project (a stack on a swarm)::
         manifest.json           the release manifest as given
         compose.yaml            the release's compose file, every release image pinned by digest
         compose.override.yaml   the per-environment overrides (absent when there are none)
+        compose.proxy.yaml      the published ports of the services behind the front proxy taken away (Compose
+                                hosts with compose_deploy's proxy; absent otherwise)
         .env                    the project environment for interpolation (mode 0600: it may hold settings)
         secrets.env             the application's secrets for interpolation (mode 0600; absent without secrets).
                                 The only file that ever holds a secret value: never in history.json, never
@@ -74,7 +76,7 @@ ENTRY_KEYS = (
     "reason",
     "environment",
 )
-RELEASE_FILES = ("manifest.json", "compose.yaml", "compose.override.yaml", ".env", "secrets.env")
+RELEASE_FILES = ("manifest.json", "compose.yaml", "compose.override.yaml", "compose.proxy.yaml", ".env", "secrets.env")
 SECRETS_FILE = "secrets.env"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 

@@ -23,6 +23,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._domain.release i
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.release_compose import render_compose
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.cli import CliError
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_host import (
+    PROXY_FILE,
     Compose,
     by_service,
     project_containers,
@@ -33,6 +34,10 @@ from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compos
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_retention import (
     prune_compose_releases,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_switch import (
+    ProxySwitch,
+    proxy_compose_text,
+)
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.deploy import (
     Deployer,
     DeployError,
@@ -40,6 +45,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._platforms.deploy
     overrides_text,
     secrets_file_text,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.front_proxy import ProxyError, proxy_settings
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import HAS_DOCKER
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.files import write_atomic
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import digest_in, parse_image_ref
@@ -109,11 +115,25 @@ class ComposeDeployment(Deployer):
     """One run of compose_deploy: the project ``name`` on the Docker host the module runs on."""
 
     where = "Docker host"
+    errors = (ProxyError,)
 
     def __init__(self, module, client, name: str):
         super().__init__(module, client, name)
         self.project = name
         self.project_dir = self.params["project_dir"] or os.path.join(DEFAULT_PROJECT_DIR, name)
+        # The services behind the front proxy switch with zero downtime (_platforms.compose_switch).
+        settings = proxy_settings(self.params.get("proxy"))
+        self.switcher = ProxySwitch(self, settings) if settings else None
+        self.effective_config = {}
+        self.proxy_report = None
+
+    def preflight(self) -> None:
+        if self.switcher is not None:
+            self.switcher.preflight()
+
+    def with_proxy(self, files: dict) -> dict:
+        """A release's files with compose.proxy.yaml as the proxy option says now (none without it)."""
+        return {**files, PROXY_FILE: proxy_compose_text(self.switcher.services if self.switcher else None)}
 
     @classmethod
     def name_of(cls, params: dict, manifest: dict | None, host: str) -> str:
@@ -233,9 +253,13 @@ class ComposeDeployment(Deployer):
     # ----------------------------------------------------------------- switching
 
     def switch(self, directory: str, files: dict) -> tuple[int, str]:
+        """Bring the stored release up: behind the front proxy through its switch, else ``up``; (rc, reason)."""
+        if self.switcher is not None:
+            rc, reason, self.proxy_report = self.switcher.switch(directory, files, self.effective_config)
+            return rc, reason
         compose = Compose(self.module, self.project, self.project_dir, directory, files)
         rc, out, err = compose.up()
-        return rc, (err or out).strip()
+        return rc, f"docker compose up failed (exit {rc}): {(err or out).strip()[-1500:]}"
 
     def bring_up(self, manifest: dict, files: dict, images: dict) -> tuple[bool, dict, str | None]:
         """Store the release's files, ``up`` them and wait until healthy; (ok, containers, reason)."""
@@ -243,7 +267,7 @@ class ComposeDeployment(Deployer):
         rc, output = self.switch(directory, files)
         ok, containers, reason = self.wait_healthy(images, self.params["wait_timeout"] if rc == 0 else 0)
         if rc != 0:
-            reason = f"docker compose up failed (exit {rc}): {output[-1500:]}"
+            reason = output
             ok = False
         return ok, containers, reason
 
@@ -252,13 +276,17 @@ class ComposeDeployment(Deployer):
         staging = tempfile.mkdtemp(prefix="outerloop-deploy-")
         try:
             write_files(staging, files)
+            compose = Compose(self.module, self.project, self.project_dir, staging, files)
             try:
-                config = Compose(self.module, self.project, self.project_dir, staging, files).config()
+                config = compose.config()
             except CliError as exc:
                 raise DeployError(
                     f"the compose files of release {manifest['release_id']} with the given overrides and env are "
                     f"not valid on {self.host}, nothing was changed: {exc}"
                 ) from None
+            self.effective_config = config
+            if self.switcher is not None:
+                self.proxy_report = {"plan": self.switcher.preview(compose, config)}
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return check_images(config, manifest, self.params["allow_unpinned"], self.host)
@@ -269,7 +297,7 @@ class ComposeDeployment(Deployer):
         return {"changed": False, "project": self.project, "project_dir": self.project_dir, "rolled_back": False}
 
     def deploy(self, manifest: dict) -> dict:
-        files = release_files(manifest, self.params["overrides"], self.params["env"], self.secrets())
+        files = self.with_proxy(release_files(manifest, self.params["overrides"], self.params["env"], self.secrets()))
         images = self.effective(files, manifest)
         after = {name: svc["digest"] for name, svc in manifest["services"].items()}
         current = history.current_entry(self.entries)
@@ -286,6 +314,7 @@ class ComposeDeployment(Deployer):
             and current.get("services") == after
             and stored == wanted_files
             and self.settled(containers, images)
+            and (self.switcher is None or self.switcher.settled(containers))
         )
         result = self.result_base()
         result.update(
@@ -309,6 +338,7 @@ class ComposeDeployment(Deployer):
             result.update(services=self.service_report(containers, images, before, after), smoke=[])
             pending = self.entry(manifest, "deploy", "succeeded", history.utc_now())
             result["pruned"] = prune_compose_releases(self, pending)
+            result.update({"proxy": self.proxy_report} if self.proxy_report else {})
             return result
         started = history.utc_now()
         os.makedirs(self.project_dir, mode=0o755, exist_ok=True)
@@ -330,6 +360,7 @@ class ComposeDeployment(Deployer):
         if ok:
             self.record(self.entry(manifest, "deploy", "succeeded", started, previous=result["previous_release_id"]))
             result.update(services=self.service_report(self.containers(), images, before, after))
+            result.update({"proxy": self.proxy_report} if self.proxy_report else {})
             result["pruned"] = prune_compose_releases(self)
             return result
         logs = self.logs_of(containers, only=[n for n in images if not service_state(containers.get(n, []))["ready"]])
@@ -355,11 +386,13 @@ class ComposeDeployment(Deployer):
             )
         )
         back_entry, back_files = fallback
+        failed_proxy = self.proxy_report
         back_manifest = json.loads(back_files["manifest.json"])
         back_ok, _back_containers, back_reason = self.return_to(
             back_manifest, back_files, manifest["release_id"], reason
         )
         details = {
+            "proxy": failed_proxy,
             "services": failed_report,
             "logs": logs,
             "smoke": smoke,
@@ -384,7 +417,7 @@ class ComposeDeployment(Deployer):
     def return_to(self, manifest: dict, files: dict, from_release: str | None, reason: str | None):
         """Bring a stored release up again (recorded as a rollback); (ok, containers, reason)."""
         started = history.utc_now()
-        stored_files = dict(files)
+        stored_files = self.with_proxy(files)
         stored_files.setdefault("compose.override.yaml", None)
         stored_files.setdefault(".env", "")
         images = {name: svc["image"] for name, svc in manifest["services"].items()}
@@ -397,7 +430,7 @@ class ComposeDeployment(Deployer):
             config_images or images, self.params["wait_timeout"] if rc == 0 else 0
         )
         if rc != 0:
-            ok, back_reason = False, f"docker compose up failed (exit {rc}): {output[-1500:]}"
+            ok, back_reason = False, output
         note = f"rollback from {from_release}" + (f": {reason}" if reason else "")
         outcome = "succeeded" if ok else "failed"
         why = note if ok else f"{note}; {back_reason}"
@@ -443,7 +476,7 @@ class ComposeDeployment(Deployer):
             },
             smoke=[],
         )
-        stored = dict(files)
+        stored = self.with_proxy(files)
         stored.setdefault("compose.override.yaml", None)
         stored.setdefault(".env", "")
         config_images = self.effective(stored, manifest)
@@ -451,6 +484,7 @@ class ComposeDeployment(Deployer):
             current is not None
             and current["release_id"] == target["release_id"]
             and self.settled(containers, config_images)
+            and (self.switcher is None or self.switcher.settled(containers))
         ):
             result["previous_release_id"] = current.get("previous_release_id")
             result["services"] = self.service_report(containers, config_images, before, after)
@@ -460,6 +494,7 @@ class ComposeDeployment(Deployer):
         if self.check_mode:
             result["pulled"] = self.pull_missing(config_images)
             result["services"] = self.service_report(containers, images, before, after)
+            result.update({"proxy": self.proxy_report} if self.proxy_report else {})
             return result
         os.makedirs(self.project_dir, mode=0o755, exist_ok=True)
         ok, containers, reason = self.return_to(
@@ -471,6 +506,7 @@ class ComposeDeployment(Deployer):
             ok = reason is None
         result["smoke"] = smoke
         result["services"] = self.service_report(self.containers(), config_images, before, after)
+        result.update({"proxy": self.proxy_report} if self.proxy_report else {})
         if not ok:
             raise DeployError(
                 f"rollback of {self.project} to {target['release_id']} on {self.host} is not healthy: {reason}",
@@ -509,6 +545,8 @@ class ComposeDeployment(Deployer):
             if files and "compose.yaml" in files:
                 compose = Compose(self.module, self.project, self.project_dir, directory, files)
         compose.down(self.params["remove_volumes"])
+        if self.switcher is not None:
+            result["proxy"] = self.switcher.remove()
         self.record(
             history.new_entry(
                 action="remove",

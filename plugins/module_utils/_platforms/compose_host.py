@@ -25,6 +25,9 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.label
 if HAS_DOCKER:
     import docker.errors
 
+# The compose file that takes the published ports of the services behind the front proxy away (compose_switch).
+PROXY_FILE = "compose.proxy.yaml"
+
 
 class Compose:
     """``docker compose`` for one project and one set of files (a stored release's directory); JSON output only."""
@@ -38,6 +41,8 @@ class Compose:
             self.args += ["--project-directory", project_dir, "-f", os.path.join(directory, "compose.yaml")]
             if (files or {}).get("compose.override.yaml") is not None:
                 self.args += ["-f", os.path.join(directory, "compose.override.yaml")]
+            if (files or {}).get(PROXY_FILE) is not None:
+                self.args += ["-f", os.path.join(directory, PROXY_FILE)]
             self.args += ["--env-file", os.path.join(directory, ".env")]
             if (files or {}).get("secrets.env") is not None:  # the secrets, second: Compose reads them after .env
                 self.args += ["--env-file", os.path.join(directory, "secrets.env")]
