@@ -133,10 +133,14 @@ def fresh_lab():
 
 def lab_provisioned() -> bool:
     """What provision.yml leaves on the hosts outside the swarm: the registry service on reg1, Docker on
-    every other host, the build user in the docker group (a run stopped half-way lacks something)."""
+    every other host, the front proxy on the deploy hosts, the build user in the docker group (a run stopped
+    half-way lacks something)."""
     if on_host("reg1", "systemctl", "is-active", "docker-registry").stdout.strip() != "active":
         return False
     if any(on_host(h, "systemctl", "is-active", "docker").stdout.strip() != "active" for h in ENGINE_HOSTS):
+        return False
+    proxies = (on_host(h, "docker", "inspect", "-f", "{{.State.Running}}", "outerloop-proxy") for h in DOCKER_HOSTS)
+    if any(proxy.stdout.strip() != "true" for proxy in proxies):
         return False
     return "docker" in on_host("build1", "id", "-nG", "builder").stdout.split()
 

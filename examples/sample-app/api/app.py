@@ -90,7 +90,9 @@ def route(method, path, body, store, version, *, token=False):
     try:
         if path == "/healthz":
             if store.ping(timeout=2.0):
-                return Response(HTTPStatus.OK, {"status": "ok", "version": version.get("version"), "token": bool(token)})
+                return Response(
+                    HTTPStatus.OK, {"status": "ok", "version": version.get("version"), "token": bool(token)}
+                )
             return Response(HTTPStatus.SERVICE_UNAVAILABLE, {"status": "unavailable", "error": "store did not answer"})
         if path == "/jobs":
             payload, error = _parse_job_request(body)

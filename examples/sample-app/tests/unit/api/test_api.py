@@ -32,7 +32,9 @@ def get(path, store):
 class HealthTests(unittest.TestCase):
     def test_ok_when_the_store_answers(self):
         response = get("/healthz", JobStore(FakeRedis()))
-        self.assertEqual((response.status, response.body), (200, {"status": "ok", "version": VERSION["version"], "token": False}))
+        self.assertEqual(
+            (response.status, response.body), (200, {"status": "ok", "version": VERSION["version"], "token": False})
+        )
 
     def test_healthz_says_whether_the_token_is_set_never_its_value(self):
         token = token_from_env({"API_TOKEN": "t0k"})
