@@ -13,6 +13,7 @@ error turned into fail_json, and the result returned with the diff only when Ans
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 import socket
@@ -373,5 +374,11 @@ def run_deploy_module(module, deployer_class) -> None:
         secrets = secret_values(params)
         module.fail_json(msg=masked(str(exc), secrets), **masked(getattr(exc, "details", {}) or {}, secrets))
     except OSError as exc:
-        module.fail_json(msg=f"cannot write {exc.filename or '?'} on {host}: {exc.strerror or exc}")
+        msg = f"cannot write {exc.filename or '?'} on {host}: {exc.strerror or exc}"
+        if exc.errno == errno.ENOSPC:
+            msg += (
+                f"; the file system of {params['state_dir']} is full. What ran before keeps running. Free space "
+                "there (docker image prune, or fewer releases kept: keep_releases) and run again"
+            )
+        module.fail_json(msg=msg)
     exit_with_result(module, masked(result, secret_values(params)))
