@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The CD half of the demo on the lab, after `make ci`: the sample application's newest release to
-# qa, promoted to staging, production and the cluster (a Docker Swarm), the status of every
+# qa, promoted to staging, production (canary first, each api switched behind the host's front proxy
+# under traffic) and the cluster (a Docker Swarm), the status of every
 # environment; then a release with a bug only an environment shows (its api refuses
 # APP_ENVIRONMENT=qa) goes to qa and rolls back.
 set -euo pipefail
@@ -16,8 +17,14 @@ step "deploy $version to qa"
 "${playbook[@]}" -i inventories/qa outerloop.docker.deploy -e outerloop_release_path="$release"
 step "promote $version to staging"
 "${playbook[@]}" -i inventories/staging outerloop.docker.promote -e outerloop_release_path="$release"
-step "promote $version to production, one host at a time"
+step "promote $version to production: prod1 first (the canary) and its soak, then prod2; each host's api switched
+behind its front proxy while a client sends each host a request every 50 ms"
+.venv/bin/python tests/integration/traffic.py http://172.29.77.41:8080/healthz http://172.29.77.42:8080/healthz \
+  > .lab/production-traffic.txt &
+traffic=$!
 "${playbook[@]}" -i inventories/production outerloop.docker.promote -e outerloop_release_path="$release"
+kill -TERM "$traffic"; wait "$traffic" || true
+echo "requests during the promote (failed ones counted):"; cat .lab/production-traffic.txt
 step "promote $version to the cluster: a Docker Swarm of three nodes, rolling, health-gated"
 "${playbook[@]}" -i inventories/lab tests/lab/seed.yml --limit cluster >/dev/null  # the lab's front proxy image
 "${playbook[@]}" -i inventories/cluster outerloop.docker.promote -e outerloop_release_path="$release"

@@ -57,3 +57,28 @@ class Traffic:
 
     def __str__(self) -> str:
         return f"{self.sent} requests, {len(self.failures)} failed {self.failures[:5]}, versions {dict(self.versions)}"
+
+
+def main(argv: list[str]) -> int:
+    """``python3 tests/integration/traffic.py URL...``: a client per URL until SIGINT or SIGTERM, then one
+    line per URL with its counts (make demo counts production's requests during the promote)."""
+    import signal
+    import sys
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    clients = [Traffic(url) for url in argv]
+    for client in clients:
+        client.__enter__()
+    stop.wait()
+    for client in clients:
+        client.__exit__(None, None, None)
+        print(f"{client.url}: {client}", file=sys.stdout, flush=True)
+    return 0 if all(not client.failures for client in clients) else 1
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))
