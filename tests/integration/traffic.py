@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import signal
+import sys
 import threading
 import time
 import urllib.error
@@ -62,9 +64,6 @@ class Traffic:
 def main(argv: list[str]) -> int:
     """``python3 tests/integration/traffic.py URL...``: a client per URL until SIGINT or SIGTERM, then one
     line per URL with its counts (make demo counts production's requests during the promote)."""
-    import signal
-    import sys
-
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -79,6 +78,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    import sys
-
     raise SystemExit(main(sys.argv[1:]))
