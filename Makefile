@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PLAYBOOK := $(VENV)/bin/ansible-playbook -i inventories/lab
 
-.PHONY: cd demo test bootstrap lab-up lab-down lab-status provision smoke ci lint sanity unit integration bench clean bench-ci
+.PHONY: cd demo test bootstrap lab-up lab-down lab-status provision smoke ci lint sanity unit integration bench clean bench-ci bench-cd
 
 ## The main job, the whole outer loop: lab up, provision every host and the registry, push/pull
 ## through the registry, the CI half for the sample application (build, test, publish, release
@@ -74,3 +74,8 @@ bench-ci: bootstrap
 	bash scripts/install-collection.sh >/dev/null
 	$(PLAYBOOK) tests/lab/seed.yml --limit build_hosts >/dev/null
 	$(PY) tests/bench/bench_ci.py
+
+bench-cd: bootstrap
+	bash scripts/install-collection.sh >/dev/null
+	$(PLAYBOOK) tests/lab/seed.yml --limit build_hosts >/dev/null
+	$(PY) tests/bench/bench_cd.py

@@ -1,0 +1,104 @@
+"""Benchmark of the CD half on the lab, as ratios measured in one run.
+
+    make bench-cd      (needs a provisioned lab: make demo, or make lab-up provision)
+
+1. Two new commits of the sample application, each changing the api alone, through ci.yml: releases A
+   and B (not timed), A through qa and staging.
+2. The production promote of A (canary first, soak, then the other host), then the same promote again
+   with nothing to change. Ratio rerun / first (aim: at most 0.15).
+3. Per host, on qa1, release A then B as two projects of their own: one with today's deploy (docker
+   compose up recreates the api, its port published by the container), one whose api switches behind
+   the front proxy. Ratio switch / recreate for the deploy of B (aim: at most 1.3).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+WORK = ROOT / "tests" / "output" / "bench-cd"
+GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@outerloop.invalid",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@outerloop.invalid"}  # fmt: skip
+ENV = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PWD": str(ROOT)}
+
+
+def git(*args: str) -> str:
+    return subprocess.run(["git", "-C", str(WORK / "repo"), *args], check=True, capture_output=True, text=True,
+                          env=GIT_ENV).stdout.strip()  # fmt: skip
+
+
+def api_commit(stamp: str) -> None:
+    app = WORK / "repo" / "api" / "app.py"
+    app.write_text(app.read_text() + f"\n# bench {stamp}\n")
+    git("commit", "-q", "-am", f"bench {stamp}")
+
+
+def playbook(name: str, inventory: str, *extra: str) -> float:
+    cmd = [str(VENV_BIN / "ansible-playbook"), "-i", inventory, name, *extra]
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        sys.exit(f"bench: {' '.join(cmd[1:5])}... failed:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}")
+    return time.monotonic() - t0
+
+
+def project(name: str, port: int, proxied: bool) -> str:
+    """Extra variables for a qa1 project of the bench: its own name and port, with or without the proxy."""
+    settings = {
+        "deploy_project": name,
+        "deploy_env": {"API_PORT": str(port), "APP_ENVIRONMENT": "qa", "WORKER_POLL_SECONDS": "1"},
+        "deploy_proxy": {"services": {"api": {"port": port, "target": 8080, "health_path": "/healthz"}},
+                         "drain_timeout": 10} if proxied else {},  # fmt: skip
+        "deploy_smoke_checks": [{"url": f"http://127.0.0.1:{port}/healthz", "contains": '"ok"'}],
+    }
+    return json.dumps(settings)
+
+
+def main() -> None:
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    shutil.copytree(ROOT / "examples" / "sample-app", WORK / "repo", ignore=shutil.ignore_patterns("__pycache__"))
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-q", "-m", "sample app")
+    minor = int(time.time()) % 100_000_000
+    manifests = []
+    for n in range(2):
+        api_commit(f"{minor}.{n}")
+        version = f"4.{minor}.{n}"
+        playbook("outerloop.docker.ci", "inventories/lab", "-e", f"@{ROOT}/examples/ci-sample-app.yml", "-e",
+                 json.dumps({"ci_source_repo": str(WORK / "repo"), "ci_version": version,
+                             "ci_release_dir": str(WORK / "releases")}))  # fmt: skip
+        manifests.append(WORK / "releases" / f"sample-app-{version}.json")
+    a, b = (f"outerloop_release_path={path}" for path in manifests)
+
+    playbook("outerloop.docker.deploy", "inventories/qa", "-e", a)
+    playbook("outerloop.docker.promote", "inventories/staging", "-e", a)
+    first = playbook("outerloop.docker.promote", "inventories/production", "-e", a)
+    rerun = playbook("outerloop.docker.promote", "inventories/production", "-e", a)
+
+    times = {}
+    for name, port, proxied in (("bench-recreate", 18091, False), ("bench-switch", 18092, True)):
+        settings = project(name, port, proxied)
+        playbook("outerloop.docker.deploy", "inventories/qa", "-e", a, "-e", settings)
+        times[name] = playbook("outerloop.docker.deploy", "inventories/qa", "-e", b, "-e", settings)
+        playbook("outerloop.docker.deploy", "inventories/qa", "-e", settings, "-e", "deploy_state=absent")
+
+    print(f"{'measurement':58} {'seconds':>8}")
+    print(f"{'production promote of a new release (canary, soak, prod2)':58} {first:8.1f}")
+    print(f"{'the same promote again, nothing to change':58} {rerun:8.1f}")
+    print(f"{'qa1: deploy of the next release, docker compose up':58} {times['bench-recreate']:8.1f}")
+    print(f"{'qa1: deploy of the next release, switched behind the proxy':58} {times['bench-switch']:8.1f}")
+    print(f"ratio rerun / first promote:   {rerun / first:.2f} (aim <= 0.15)")
+    print(f"ratio switch / compose up:     {times['bench-switch'] / times['bench-recreate']:.2f} (aim <= 1.30)")
+
+
+if __name__ == "__main__":
+    main()
