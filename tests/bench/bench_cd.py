@@ -51,11 +51,11 @@ def playbook(name: str, inventory: str, *extra: str) -> float:
 
 def project(name: str, port: int, proxied: bool) -> str:
     """Extra variables for a qa1 project of the bench: its own name and port, with or without the proxy."""
+    proxy = {"services": {"api": {"port": port, "target": 8080, "health_path": "/healthz"}}, "drain_timeout": 10}
     settings = {
         "deploy_project": name,
         "deploy_env": {"API_PORT": str(port), "APP_ENVIRONMENT": "qa", "WORKER_POLL_SECONDS": "1"},
-        "deploy_proxy": {"services": {"api": {"port": port, "target": 8080, "health_path": "/healthz"}},
-                         "drain_timeout": 10} if proxied else {},  # fmt: skip
+        "deploy_proxy": proxy if proxied else {},
         "deploy_smoke_checks": [{"url": f"http://127.0.0.1:{port}/healthz", "contains": '"ok"'}],
     }
     return json.dumps(settings)
