@@ -88,41 +88,6 @@ options:
     type: list
     elements: str
     default: []
-  smoke_checks:
-    description:
-      - HTTP checks run from the host the module runs on once every service is healthy (on a swarm, once the stack
-        has converged), after a deploy or a rollback that changed something.
-      - Each check is tried up to O(smoke_checks[].retries) times, O(smoke_checks[].delay) seconds apart. When one
-        still fails after a deploy, the module returns the application to the release that ran before and fails,
-        naming the check (a first release, with nothing to return to, is left as it is for diagnosis). When one fails
-        after a rollback, the module fails.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      url:
-        description: The URL to GET, for example V(http://127.0.0.1:8080/health).
-        type: str
-        required: true
-      status:
-        description: The expected HTTP status.
-        type: int
-        default: 200
-      contains:
-        description: A text the body must contain.
-        type: str
-      timeout:
-        description: Seconds per request.
-        type: int
-        default: 5
-      retries:
-        description: Attempts before the check fails.
-        type: int
-        default: 5
-      delay:
-        description: Seconds between attempts.
-        type: int
-        default: 2
   rollback_to:
     description:
       - With O(state=rolled_back), the release id to go back to; it must be stored under O(state_dir) on the host the
@@ -156,4 +121,44 @@ options:
     description:
       - Why, recorded in the history with O(state=rolled_back) and O(state=absent).
     type: str
+"""
+
+    # The smoke checks: the deploy modules run them after a deploy or a rollback, deployment_info at every look of
+    # its watch (module_utils._primitives.http_check, one implementation); when and what a failure does is in
+    # each module's description.
+    SMOKE_CHECKS = r"""
+options:
+  smoke_checks:
+    description:
+      - HTTP checks run from the host the module runs on. When they run, and what a failing one does, is in the
+        module's description.
+      - Each check is tried up to O(smoke_checks[].retries) times, O(smoke_checks[].delay) seconds apart, before it
+        counts as failed.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      url:
+        description: The URL to GET, for example V(http://127.0.0.1:8080/health).
+        type: str
+        required: true
+      status:
+        description: The expected HTTP status.
+        type: int
+        default: 200
+      contains:
+        description: A text the body must contain.
+        type: str
+      timeout:
+        description: Seconds per request.
+        type: int
+        default: 5
+      retries:
+        description: Attempts before the check fails.
+        type: int
+        default: 5
+      delay:
+        description: Seconds between attempts.
+        type: int
+        default: 2
 """

@@ -33,11 +33,16 @@ description:
   - "With O(proxy), the services it names sit behind the host's front proxy (HAProxy, provisioned by the role
     C(outerloop.docker.front_proxy)) and switch with zero
     downtime: see O(proxy) and C(docs/production.md)."
+  - Smoke checks (O(smoke_checks)) run once every service is healthy, after a deploy or a rollback that changed
+    something. When one still fails after a deploy, the module returns the application to the release that ran
+    before and fails, naming the check (a first release, with nothing to return to, is left as it is for
+    diagnosis); when one fails after a rollback, the module fails.
 author:
   - outerloop.docker contributors (@outerloop)
 extends_documentation_fragment:
   - outerloop.docker.engine
   - outerloop.docker.deploy
+  - outerloop.docker.deploy.smoke_checks
 options:
   project:
     description:

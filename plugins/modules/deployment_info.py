@@ -31,11 +31,15 @@ description:
     or a smoke check fails; the module then fails, saying what it saw, and returns RV(watch) and
     RV(deployment) with the failure.
   - The module only reads; it changes nothing, and a failed watch changes nothing either.
+  - Smoke checks (O(smoke_checks)) run at every look of the O(watch) (once without O(watch)), with the same code
+    as the deploy modules' (M(outerloop.docker.compose_deploy)), so the deploy role passes its
+    C(deploy_smoke_checks) to both; when one still fails after its retries, the watch fails.
 author:
   - outerloop.docker contributors (@outerloop)
 extends_documentation_fragment:
   - outerloop.docker.engine
   - outerloop.docker.report
+  - outerloop.docker.deploy.smoke_checks
 options:
   project:
     description:
@@ -59,40 +63,6 @@ options:
       - Seconds between two looks of the O(watch); at least V(1).
     type: int
     default: 5
-  smoke_checks:
-    description:
-      - HTTP checks run from the host the module runs on at every look of the O(watch) (once without
-        O(watch)); the same checks, with the same suboptions and code, as the deploy modules'
-        (M(outerloop.docker.compose_deploy)), so the deploy role passes its C(deploy_smoke_checks) to both.
-      - A check is tried up to O(smoke_checks[].retries) times, O(smoke_checks[].delay) seconds apart, at
-        each look; when it still fails the watch fails.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      url:
-        description: The URL to GET, for example V(http://127.0.0.1:8080/health).
-        type: str
-        required: true
-      status:
-        description: The expected HTTP status.
-        type: int
-        default: 200
-      contains:
-        description: A text the body must contain.
-        type: str
-      timeout:
-        description: Seconds per request.
-        type: int
-        default: 5
-      retries:
-        description: Attempts before the check fails.
-        type: int
-        default: 5
-      delay:
-        description: Seconds between attempts.
-        type: int
-        default: 2
 attributes:
   check_mode:
     support: full

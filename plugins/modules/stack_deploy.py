@@ -41,11 +41,16 @@ description:
   - O(state=rolled_back) deploys the stored files of O(rollback_to), or of the release before the current one in
     the history, the same way (a release from the history, not only the swarm's one previous spec).
     O(state=absent) runs C(docker stack rm) and waits until the stack's services and networks are gone.
+  - Smoke checks (O(smoke_checks)) run on the manager once the stack has converged, after a deploy or a rollback
+    that changed something. When one still fails after a deploy, the whole stack returns to the release that ran
+    before and the module fails, naming the check (a first release is left as it is for diagnosis); when one
+    fails after a rollback, the module fails.
 author:
   - outerloop.docker contributors (@outerloop)
 extends_documentation_fragment:
   - outerloop.docker.engine
   - outerloop.docker.deploy
+  - outerloop.docker.deploy.smoke_checks
 options:
   stack:
     description:
