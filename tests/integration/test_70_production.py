@@ -224,9 +224,9 @@ def test_retention_keeps_the_newest_five_and_a_rollback_still_works(on_release_0
         path.write_text(json.dumps(manifest, indent=2))
         variants.append((manifest, path))
     play = ROOT / "tests" / "integration" / "deploy_without_gate.yml"
-    for _manifest, path in variants:
-        run = playbook(str(play), "--limit", "prod1", "-e", f"release_path={path}", inventory="inventories/production")
-        assert run.rc == 0, run.out[-3000:]
+    paths = json.dumps({"release_paths": [str(path) for _manifest, path in variants]})
+    run = playbook(str(play), "--limit", "prod1", "-e", paths, inventory="inventories/production")
+    assert run.rc == 0, run.out[-3000:]
     stored = on_host("prod1", "ls", f"{STATE}/releases").stdout.split()
     assert len(stored) == 5, stored
     assert {variants[-1][0]["release_id"], variants[-2][0]["release_id"]} <= set(stored), stored
