@@ -1,7 +1,7 @@
 """The worker: takes jobs from the store's queue, computes their result, stores it, marks them done.
 
 Each turn of the loop that reached the store touches a heartbeat file; the image's HEALTHCHECK
-(``python3 -m common.health heartbeat``) calls the worker unhealthy when that file gets old, that is
+(``bash common/health.sh heartbeat``) calls the worker unhealthy when that file gets old, that is
 when the worker is stuck or cannot reach the store.
 """
 
