@@ -258,7 +258,7 @@ def run_gate(params: dict, check_mode: bool, client_for, host: str, result: dict
                 f"required_environment and environment are both {required!r}: a release cannot require itself"
             )
     manifest = check_manifest(params["release"], "given in the release option", parse_compose=HAS_YAML)
-    gates = plan_services(manifest, environment if state == "recorded" else None, required)
+    gates = plan_services(manifest, environment, required)
     result.update(
         changed=False,
         state=state,
@@ -278,9 +278,9 @@ def run_gate(params: dict, check_mode: bool, client_for, host: str, result: dict
     missing = requirement_problems(gates) if required else []
     if missing:
         raise GateError(refuse_unpromoted(manifest, required, environment, missing, host))
-    if state == "recorded":
+    if environment:  # verified too: whether the proof is there already (a rerun need not record it)
         todo = plan_records(gates, client_for)
-        if todo:
+        if state == "recorded" and todo:
             result["changed"] = True
             if check_mode:
                 for name in todo:

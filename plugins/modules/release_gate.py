@@ -55,7 +55,10 @@ options:
   environment:
     description:
       - With O(state=recorded), the environment the release just succeeded in; required then.
-      - With O(state=verified), the environment being deployed to; it only makes messages clearer.
+      - With O(state=verified), the environment being deployed to. The messages name it, and the result says
+        whether its promotion proof is in the registry already (RV(services.record_tag_digest), and
+        RV(services.record_action) V(present)), so that a rerun can leave out recording it. Nothing is written
+        then; a proof tag that holds another build is refused, as O(state=recorded) would refuse it.
       - Up to 32 lowercase letters, digits, C(_) or C(-), for example V(qa), V(staging), V(production).
     type: str
   required_environment:
@@ -214,10 +217,13 @@ services:
       description: With O(state=recorded), C(passed-ENVIRONMENT-VERSIONTAG); else null.
       type: str
     record_tag_digest:
-      description: The digest the record tag holds after the run (before it, in check mode).
+      description:
+        - The digest the record tag holds after the run (before it, in check mode, and with O(state=verified)).
       type: str
     record_action:
-      description: V(present) (already there), V(created), V(would create) (check mode), or null.
+      description:
+        - V(present) (already there), V(created), V(would create) (check mode), or null (with O(state=verified):
+          not there yet, or no O(environment)).
       type: str
 """
 

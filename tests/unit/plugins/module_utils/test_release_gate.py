@@ -186,6 +186,26 @@ def test_an_authentic_release_passes_and_changes_nothing():
     assert registry.puts() == []
 
 
+def test_verified_with_an_environment_says_whether_its_proof_is_there_and_writes_nothing():
+    registry = FakeRegistry()
+    registry.tag("sample/api", "passed-qa-1.4.0", API)
+    module = run(registry, environment="qa")
+    assert not module.failed, module.result
+    assert module.result["changed"] is False and module.result["recorded_tags"] == []
+    api, worker = module.result["services"]["api"], module.result["services"]["worker"]
+    assert (api["record_tag_digest"], api["record_action"]) == (API, PRESENT)
+    assert (worker["record_tag_digest"], worker["record_action"]) == (None, None)
+    assert registry.puts() == []
+
+
+def test_verified_refuses_a_proof_that_holds_another_build():
+    registry = FakeRegistry()
+    registry.tag("sample/api", "passed-qa-1.4.0", OTHER)
+    module = run(registry, environment="qa")
+    assert module.failed and "already records another build" in module.result["msg"]
+    assert registry.puts() == []
+
+
 def test_an_edited_manifest_is_refused_naming_service_and_both_digests():
     forged = make_manifest(api=OTHER)  # a valid manifest, digest recomputed, pointing api elsewhere
     module = run(FakeRegistry(), release=forged)
