@@ -91,10 +91,15 @@ def test_second_run_changes_nothing(second_run):
     assert second_run.changed() == dict.fromkeys(LAB_HOSTS, 0)
 
 
-def test_check_mode_on_provisioned_hosts_predicts_no_change(second_run):
-    run = playbook("outerloop.docker.provision", *NOT_CLUSTER, "--check")
-    assert run.rc == 0, run.out[-3000:]
-    assert run.changed() == dict.fromkeys(LAB_HOSTS, 0)
+@pytest.fixture(scope="module")
+def verbose_check_run(second_run):
+    """Check mode with -vvv and diff on the provisioned hosts: the most verbose run that handles every password."""
+    return playbook("outerloop.docker.provision", *NOT_CLUSTER, "--check", "--diff", "-vvv")
+
+
+def test_check_mode_on_provisioned_hosts_predicts_no_change(verbose_check_run):
+    assert verbose_check_run.rc == 0, verbose_check_run.out[-3000:]
+    assert verbose_check_run.changed() == dict.fromkeys(LAB_HOSTS, 0)
 
 
 def test_build_host_pushes_and_every_docker_host_pulls_and_runs(smoke_run):
@@ -247,9 +252,8 @@ def test_installed_collection_works_from_any_directory(second_run, tmp_path):
     assert Run(proc.returncode, out).changed() == {"qa1": 0}
 
 
-def test_credentials_never_reach_the_output(second_run):
-    """The most verbose run that handles every password: check mode with -vvv and diff."""
-    run = playbook("outerloop.docker.provision", *NOT_CLUSTER, "--check", "--diff", "-vvv")
+def test_credentials_never_reach_the_output(verbose_check_run):
+    run = verbose_check_run
     assert run.rc == 0, run.out[-3000:]
     assert "TASK [outerloop.docker.docker_host : Log in to the registries]" in run.out
     for name in ("registry-ci", "registry-deploy"):
