@@ -222,8 +222,8 @@ services:
       type: str
     record_action:
       description:
-        - V(present) (already there), V(created), V(would create) (check mode), or null (with O(state=verified):
-          not there yet, or no O(environment)).
+        - V(present) (already there), V(created), V(would create) (check mode), or null (with O(state=verified),
+          not there yet or no O(environment)).
       type: str
 """
 
