@@ -116,6 +116,10 @@ def test_an_unhealthy_release_rolls_back_by_itself(promoted):
     run = deploy("qa", 2)
     assert run.rc != 0
     assert "rolled back" in run.out.lower(), run.out[-4000:]
+    # the failure names what the api's health check said last: the status and the body of its /healthz
+    said = " ".join(run.out.split())
+    assert "api is unhealthy (its health check said: exit 1: GET /healthz: HTTP/1." in said, said[-3000:]
+    assert "503" in said and "store did not answer" in said, said[-3000:]
     assert served_version("qa1") == version(0)
     assert runs_release("qa1", 0)
     entries = history("qa1")

@@ -26,6 +26,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compos
     PROXY_FILE,
     Compose,
     by_service,
+    health_words,
     project_containers,
     running_digest,
     service_state,
@@ -196,11 +197,9 @@ class ComposeDeployment(Deployer):
             failed = {name: state for name, state in bad.items() if state["failed"]}
             if failed or time.monotonic() >= deadline:
                 shown = failed or bad
-                reason = "not healthy within {} s: {}".format(
-                    timeout, ", ".join(f"{name} is {state['health']}" for name, state in sorted(shown.items()))
-                )
-                if failed:
-                    reason = "unhealthy: " + ", ".join(f"{name} is {s['health']}" for name, s in sorted(failed.items()))
+                words = ", ".join(health_words(name, containers.get(name, []), state["health"])
+                                  for name, state in sorted(shown.items()))  # fmt: skip
+                reason = f"unhealthy: {words}" if failed else f"not healthy within {timeout} s: {words}"
                 return False, containers, reason
             time.sleep(1)
 

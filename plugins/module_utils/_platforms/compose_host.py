@@ -101,6 +101,26 @@ def service_state(containers: list) -> dict:
     return {"health": worst, "ready": worst in ("healthy", "running"), "failed": worst in ("unhealthy", "dead")}
 
 
+def health_output(containers: list, limit: int = 300) -> str | None:
+    """What the health check of the first container that is not healthy said last (``State.Health.Log``), on one
+    line and at most ``limit`` characters; None when none of them has a health log to show."""
+    for info in containers:
+        health = (info.get("State") or {}).get("Health") or {}
+        if health.get("Status") == "healthy" or not health.get("Log"):
+            continue
+        last = health["Log"][-1]
+        text = " ".join(str(last.get("Output") or "").split())
+        text = text[:limit] + ("..." if len(text) > limit else "")
+        return f"exit {last.get('ExitCode')}: {text}" if text else f"exit {last.get('ExitCode')}, no output"
+    return None
+
+
+def health_words(name: str, containers: list, health: str) -> str:
+    """``NAME is HEALTH``, with what its health check said last when there is something to show."""
+    said = health_output(containers)
+    return f"{name} is {health}" + (f" (its health check said: {said})" if said else "")
+
+
 def state_word(info: dict) -> str:
     state = info.get("State") or {}
     health = (state.get("Health") or {}).get("Status")

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_host import (
     Compose,
     by_service,
+    health_output,
     project_containers,
     service_state,
 )
@@ -242,8 +243,11 @@ class ProxySwitch:
                 return None
             if state["failed"] or time.monotonic() >= deadline:
                 names = ", ".join(i["Name"].lstrip("/") for i in infos)
-                return f"{names} {'is' if len(infos) == 1 else 'are'} {state['health']}" + (
-                    "" if state["failed"] else f" after {timeout} s"
+                said = health_output(infos)
+                return (
+                    f"{names} {'is' if len(infos) == 1 else 'are'} {state['health']}"
+                    + ("" if state["failed"] else f" after {timeout} s")
+                    + (f" (its health check said: {said})" if said else "")
                 )
             time.sleep(0.5)
 

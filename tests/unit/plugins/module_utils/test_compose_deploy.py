@@ -7,6 +7,8 @@ import threading
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_deployer import check_images
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_host import (
+    health_output,
+    health_words,
     parse_json_lines,
     service_state,
 )
@@ -161,3 +163,21 @@ def test_run_smoke_check_against_a_local_server(server):
     assert "does not contain '2.0'" in wrong["msg"]
     down = run_smoke_check(smoke_check_spec({"url": server + "/down", "retries": 1}))
     assert down["msg"] == "status 503, expected 200"
+
+
+def sick(output, code=1, status="unhealthy"):
+    log = [{"ExitCode": 0, "Output": "GET /healthz: HTTP/1.0 200 OK"}, {"ExitCode": code, "Output": output}]
+    return {"Name": "/app-api-1", "State": {"Status": "running", "Health": {"Status": status, "Log": log}}}
+
+
+def test_the_health_checks_last_output_is_named_on_one_line():
+    said = health_output([sick('GET /healthz: HTTP/1.0 503 Service Unavailable\n{"status": "store unreachable"}')])
+    assert said == 'exit 1: GET /healthz: HTTP/1.0 503 Service Unavailable {"status": "store unreachable"}'
+    assert health_words("api", [sick("boom")], "unhealthy") == "api is unhealthy (its health check said: exit 1: boom)"
+
+
+def test_no_health_output_for_healthy_containers_or_without_a_log():
+    assert health_output([sick("fine", code=0, status="healthy")]) is None
+    assert health_output([{"State": {"Status": "exited"}}]) is None
+    assert health_words("worker", [{"State": {"Status": "exited"}}], "exited") == "worker is exited"
+    assert health_output([sick("x" * 500)]).endswith("x" * 300 + "...")
