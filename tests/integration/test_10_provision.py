@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import urllib.request
 
 import pytest
 
@@ -20,6 +21,7 @@ from .conftest import (
     Run,
     adhoc,
     ansible_env,
+    lab,
     on_host,
     playbook,
     secret,
@@ -82,6 +84,12 @@ def test_real_run_provisions_every_host(first_run):
         daemon = json.loads(on_host(host, "cat", "/etc/docker/daemon.json").stdout)
         assert daemon["log-opts"] == {"max-size": "10m", "max-file": "3"}
         assert daemon["live-restore"] is True
+        assert daemon["metrics-addr"] == "0.0.0.0:9323"  # the lab's inventory (docs/monitoring.md)
+    # dockerd's Prometheus endpoint, scraped from the controller as Prometheus would
+    addresses = lab.load_inventory()[0]
+    for host in ENGINE_HOSTS:
+        with urllib.request.urlopen(f"http://{addresses[host]}:9323/metrics", timeout=10) as resp:
+            assert "engine_daemon_engine_info" in resp.read().decode(), host
     assert on_host("reg1", "systemctl", "is-active", "docker-registry").stdout.strip() == "active"
     assert on_host("build1", "id", "-nG", "builder").stdout.split().count("docker") == 1
 

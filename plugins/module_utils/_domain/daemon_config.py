@@ -21,17 +21,24 @@ _STR_MAP = "dict of str"
 _MAP = "dict"
 _LIST = "list"
 
-# Keys of daemon.json as documented for dockerd (https://docs.docker.com/reference/cli/dockerd/).
+# Keys of daemon.json as documented for dockerd (https://docs.docker.com/reference/cli/dockerd/), from 20.10
+# (cluster-*, removed in 23.0) to 28 (firewall-backend, allow-direct-routing, bridge-accept-fwmark). Engines
+# that have `dockerd --validate` (23.0 and later) also check the file themselves before it is written.
 _KEYS = {
+    "allow-direct-routing": _BOOL,
     "allow-nondistributable-artifacts": _STR_LIST,
     "api-cors-header": _STR,
     "authorization-plugins": _STR_LIST,
     "bip": _STR,
     "bip6": _STR,
     "bridge": _STR,
+    "bridge-accept-fwmark": _STR,
     "builder": _MAP,
     "cdi-spec-dirs": _STR_LIST,
     "cgroup-parent": _STR,
+    "cluster-advertise": _STR,
+    "cluster-store": _STR,
+    "cluster-store-opts": _STR_MAP,
     "containerd": _STR,
     "containerd-namespace": _STR,
     "containerd-plugin-namespace": _STR,
@@ -56,10 +63,12 @@ _KEYS = {
     "exec-root": _STR,
     "experimental": _BOOL,
     "features": _MAP,
+    "firewall-backend": _STR,
     "fixed-cidr": _STR,
     "fixed-cidr-v6": _STR,
     "group": _STR,
     "host-gateway-ip": _STR,
+    "host-gateway-ips": _STR_LIST,
     "hosts": _STR_LIST,
     "icc": _BOOL,
     "init": _BOOL,
@@ -67,6 +76,7 @@ _KEYS = {
     "insecure-registries": _STR_LIST,
     "ip": _STR,
     "ip-forward": _BOOL,
+    "ip-forward-no-drop": _BOOL,
     "ip-masq": _BOOL,
     "ip6tables": _BOOL,
     "iptables": _BOOL,
@@ -80,6 +90,7 @@ _KEYS = {
     "max-concurrent-downloads": _INT,
     "max-concurrent-uploads": _INT,
     "max-download-attempts": _INT,
+    "metrics-addr": _STR,
     "min-api-version": _STR,
     "mtu": _INT,
     "no-new-privileges": _BOOL,
@@ -110,6 +121,8 @@ _LOG_LEVELS = ("debug", "info", "warn", "error", "fatal")
 # HOST[:PORT] or a CIDR, as `insecure-registries` takes them: no scheme, no path.
 _REGISTRY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[0-9]{1,3})?$")
 _MIRROR = re.compile(r"^https?://[^/\s]+(/\S*)?$")
+# metrics-addr, the address of dockerd's Prometheus endpoint: HOST:PORT (an IPv6 host in brackets).
+_LISTEN = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$")
 
 
 def _type_ok(value, kind: str) -> bool:
@@ -160,6 +173,10 @@ def daemon_config_errors(config, name: str = "daemon_config") -> list[str]:
                 f"{where}: {reg!r} is not HOST[:PORT] or a CIDR (no scheme, no path)"
                 for reg in value
                 if not _REGISTRY.match(reg)
+            )
+        elif key == "metrics-addr" and not _LISTEN.match(value):
+            errors.append(
+                f"{where} must be HOST:PORT where dockerd serves its metrics, e.g. '0.0.0.0:9323', got {value!r}"
             )
         elif key == "registry-mirrors":
             errors.extend(f"{where}: {url!r} is not an http(s) URL" for url in value if not _MIRROR.match(url))

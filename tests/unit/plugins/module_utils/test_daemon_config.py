@@ -94,3 +94,20 @@ def test_every_problem_is_reported_in_key_order():
         "daemon_config['debug']",
         "daemon_config['zz']",
     ]
+
+
+@pytest.mark.parametrize("addr", ["0.0.0.0:9323", "127.0.0.1:9323", "[::1]:9323", "metrics.lab:9323"])
+def test_metrics_addr_is_accepted(addr):
+    assert daemon_config_errors({"metrics-addr": addr, "experimental": False}) == []
+
+
+@pytest.mark.parametrize("addr", ["9323", "http://0.0.0.0:9323", "0.0.0.0:9323/metrics", ""])
+def test_metrics_addr_must_be_host_and_port(addr):
+    (error,) = daemon_config_errors({"metrics-addr": addr})
+    assert "daemon_config['metrics-addr'] must be HOST:PORT" in error
+
+
+def test_keys_of_current_engines_are_known():
+    current = {"firewall-backend": "iptables", "allow-direct-routing": False, "host-gateway-ips": ["172.17.0.1"],
+               "ip-forward-no-drop": False, "bridge-accept-fwmark": "0x1", "cluster-store-opts": {}}  # fmt: skip
+    assert daemon_config_errors(current) == []
