@@ -105,12 +105,12 @@ def host_status(host: str, result, url: str = "") -> dict:
             alerts.append(_alert(host, "restarting", f"{host}: {name} {what}{restarts} restart(s) since created"))
     drift = _drift(info.get("drift"))
     if drift and not drift["in_sync"]:
-        alerts.append(_alert(host, "drift", f"{host}: drift from {info.get('release_id') or 'its release'} in "
-                                             f"{_drift_words(drift)}"))  # fmt: skip
+        release = info.get("release_id") or "its release"
+        alerts.append(_alert(host, "drift", f"{host}: drift from {release} in {_drift_words(drift)}"))
     running = int(info.get("running") or 0)
     if info.get("release_id") and running == 0:
-        alerts.append(_alert(host, "down", f"{host}: nothing of {info.get('project')} runs, though "
-                                            f"{info['release_id']} is its current release"))  # fmt: skip
+        said = f"{host}: nothing of {info.get('project')} runs, though {info['release_id']} is its current release"
+        alerts.append(_alert(host, "down", said))
     record.update(_release(info), running=running, healthy=bool(info.get("healthy")), drift=drift,
                   services=services)  # fmt: skip
     return {**record, "alerts": alerts}

@@ -71,8 +71,8 @@ def test_an_unhealthy_container_fails_when_asked_and_only_then():
 
 
 def test_drift_names_the_services():
-    drifted = host_report(container("app-api-1"), drift={"in_sync": False, "changed": ["api"], "missing": ["worker"],
-                                                          "extra": ["intruder"]})  # fmt: skip
+    drift = {"in_sync": False, "changed": ["api"], "missing": ["worker"], "extra": ["intruder"]}
+    drifted = host_report(container("app-api-1"), drift=drift)
     doc = status({"qa1": drifted}, fail_on="drift")
     assert doc["ok"] is False
     assert doc["failing"][0]["message"].endswith("in api, worker (missing), intruder (extra)")
