@@ -35,6 +35,16 @@ def written(out_dir) -> dict:
     return doc
 
 
+def container_of(service: str) -> str:
+    """The name of the running container of a service of sample-app on qa1 (a switch behind the proxy gives the
+    api new names: sample-app-api-2, ...)."""
+    names = on_host("qa1", "docker", "ps", "--format", "{{.Names}}", "--filter",
+                    "label=com.docker.compose.project=sample-app", "--filter",
+                    f"label=com.docker.compose.service={service}").stdout.split()  # fmt: skip
+    assert len(names) == 1, (service, names)
+    return names[0]
+
+
 def health(container: str) -> str:
     return on_host("qa1", "docker", "inspect", "-f", "{{.State.Health.Status}}", container).stdout.strip()
 
@@ -50,7 +60,7 @@ def wait_health(container: str, want: str, timeout: float = 60) -> None:
 def qa_on_release_0(releases):
     run = qa_deploy(0)
     assert run.rc == 0, run.out[-3000:]
-    wait_health("sample-app-api-1", "healthy")
+    wait_health(container_of("api"), "healthy")
 
 
 def test_all_well_passes_and_the_json_matches_the_schema(qa_on_release_0, tmp_path):
@@ -66,33 +76,35 @@ def test_all_well_passes_and_the_json_matches_the_schema(qa_on_release_0, tmp_pa
 
 def test_an_api_made_unhealthy_by_hand_fails_the_status(qa_on_release_0, tmp_path):
     # The api itself keeps answering; its health check can no longer run.
-    on_host("qa1", "docker", "exec", "-u", "0", "sample-app-api-1", "chmod", "000", "/app/common/health.sh", check=True)
+    api = container_of("api")
+    on_host("qa1", "docker", "exec", "-u", "0", api, "chmod", "000", "/app/common/health.sh", check=True)
     try:
-        wait_health("sample-app-api-1", "unhealthy")
+        wait_health(api, "unhealthy")
         run = status(tmp_path)
     finally:
-        on_host("qa1", "docker", "exec", "-u", "0", "sample-app-api-1", "chmod", "755", "/app/common/health.sh")
+        on_host("qa1", "docker", "exec", "-u", "0", api, "chmod", "755", "/app/common/health.sh")
     assert run.rc != 0
     said = " ".join(run.out.split())
-    alert = "qa: 1 alert(s) of unhealthy, drift, restarting, down: qa1: sample-app-api-1 is unhealthy."
+    alert = f"qa: 1 alert(s) of unhealthy, drift, restarting, down: qa1: {api} is unhealthy."
     assert alert in said, said[-2000:]
     doc = written(tmp_path)
     assert doc["ok"] is False and [(a["host"], a["kind"]) for a in doc["failing"]] == [("qa1", "unhealthy")]
     assert str(tmp_path) in said  # the failure names the status file
-    wait_health("sample-app-api-1", "healthy")
+    wait_health(api, "healthy")
 
 
 def test_a_container_changed_by_hand_is_drift(qa_on_release_0, tmp_path):
     """The worker replaced by hand with a container of the store's image: the worker drifted."""
-    image = on_host("qa1", "docker", "inspect", "-f", "{{.Image}}", "sample-app-store-1").stdout.strip()
+    image = on_host("qa1", "docker", "inspect", "-f", "{{.Image}}", container_of("store")).stdout.strip()
+    worker = container_of("worker")
     labels = ("--label", "com.docker.compose.project=sample-app", "--label", "com.docker.compose.service=worker")
-    on_host("qa1", "docker", "rm", "-f", "sample-app-worker-1", check=True)
-    on_host("qa1", "docker", "run", "-d", "--name", "sample-app-worker-1", *labels, "--no-healthcheck", image,
-            "sleep", "600", check=True)  # fmt: skip
+    on_host("qa1", "docker", "rm", "-f", worker, check=True)
+    on_host("qa1", "docker", "run", "-d", "--name", worker, *labels, "--no-healthcheck", image, "sleep", "600",
+            check=True)  # fmt: skip
     try:
         run = status(tmp_path, fail_on="drift")
     finally:
-        on_host("qa1", "docker", "rm", "-f", "sample-app-worker-1")
+        on_host("qa1", "docker", "rm", "-f", worker)
         again = qa_deploy(0)  # the next deploy puts the release's worker back
     assert run.rc != 0
     said = " ".join(run.out.split())

@@ -108,7 +108,9 @@ def test_one_message_per_deploy_event(qa_on_release_0, receiver, tmp_path):
 
 def test_a_status_alert_is_one_message_in_the_format_asked(qa_on_release_0, receiver, tmp_path):
     hooks = notify_vars(tmp_path, {"url": receiver.url, "format": "slack", "events": ["alert"]})
-    image = on_host("qa1", "docker", "inspect", "-f", "{{.Image}}", "sample-app-store-1").stdout.strip()
+    store = on_host("qa1", "docker", "ps", "-q", "--filter", "label=com.docker.compose.project=sample-app",
+                    "--filter", "label=com.docker.compose.service=store").stdout.split()[0]  # fmt: skip
+    image = on_host("qa1", "docker", "inspect", "-f", "{{.Image}}", store).stdout.strip()
     on_host("qa1", "docker", "run", "-d", "--name", "intruder", "--label", "com.docker.compose.project=sample-app",
             "--label", "com.docker.compose.service=intruder", "--no-healthcheck", image, "sleep", "600",
             check=True)  # fmt: skip
