@@ -115,10 +115,15 @@ def health_output(containers: list, limit: int = 300) -> str | None:
     return None
 
 
+def health_said(containers: list) -> str:
+    """`` (its health check said: ...)`` to add to a sentence about ``containers``; empty with nothing to show."""
+    said = health_output(containers)
+    return f" (its health check said: {said})" if said else ""
+
+
 def health_words(name: str, containers: list, health: str) -> str:
     """``NAME is HEALTH``, with what its health check said last when there is something to show."""
-    said = health_output(containers)
-    return f"{name} is {health}" + (f" (its health check said: {said})" if said else "")
+    return f"{name} is {health}{health_said(containers)}"
 
 
 def state_word(info: dict) -> str:

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_host import (
     Compose,
     by_service,
-    health_output,
+    health_said,
     project_containers,
     service_state,
 )
@@ -243,11 +243,10 @@ class ProxySwitch:
                 return None
             if state["failed"] or time.monotonic() >= deadline:
                 names = ", ".join(i["Name"].lstrip("/") for i in infos)
-                said = health_output(infos)
                 return (
                     f"{names} {'is' if len(infos) == 1 else 'are'} {state['health']}"
                     + ("" if state["failed"] else f" after {timeout} s")
-                    + (f" (its health check said: {said})" if said else "")
+                    + health_said(infos)
                 )
             time.sleep(0.5)
 
