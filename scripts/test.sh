@@ -30,7 +30,7 @@ stage ansible-lint "$VENV/bin/ansible-lint" --profile production
 stage sanity bash scripts/sanity.sh
 stage lab "$VENV/bin/python" tests/lab/lab.py up || { report; exit 1; }
 mkdir -p tests/output
-stage pytest bash -c "set -o pipefail; $VENV/bin/python -m pytest tests/unit tests/integration -p no:cacheprovider -ra | tee tests/output/pytest.log"
+stage pytest bash -c "set -o pipefail; $VENV/bin/python -m pytest tests/unit tests/integration -p no:cacheprovider -ra --durations=30 | tee tests/output/pytest.log"
 pytest_rc=$?
 report
 [ ${#FAILED[@]} -eq 0 ] || { echo "failed stages: ${FAILED[*]}"; pytest_rc=1; }
