@@ -12,7 +12,9 @@ log() { printf '[bootstrap] %s\n' "$*"; }
 [ "$(id -u)" = 0 ] || { echo "bootstrap: run as root (it installs packages and starts dockerd)" >&2; exit 1; }
 
 # 1. Debian packages (apt-get only when one is missing).
-PKGS=(docker.io debootstrap openssh-client git rsync make openssl busybox-static ca-certificates python3-venv)
+# chromium (with chromium-driver): the headless browser that tests the release board (test_89_board).
+PKGS=(docker.io debootstrap openssh-client git rsync make openssl busybox-static ca-certificates python3-venv
+  chromium chromium-driver)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
