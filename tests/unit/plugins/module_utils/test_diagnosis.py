@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.outerloop.docker.plugins.filter.diagnosis_report import FilterModule
+from ansible_collections.outerloop.docker.plugins.filter.diagnosis import FilterModule
 from ansible_collections.outerloop.docker.plugins.module_utils._container_diagnose import (
     credential_values,
     env_values,
