@@ -3,7 +3,8 @@
 # qa, promoted to staging, production (canary first, each api switched behind the host's front proxy
 # under traffic) and the cluster (a Docker Swarm), the status of every
 # environment; then a release with a bug only an environment shows (its api refuses
-# APP_ENVIRONMENT=qa) goes to qa and rolls back.
+# APP_ENVIRONMENT=qa) goes to qa and rolls back; last, the release board of every environment
+# (board/board.html).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 playbook=(.venv/bin/ansible-playbook)
@@ -56,3 +57,7 @@ for env in qa staging production cluster; do
   "${playbook[@]}" -i inventories/$env outerloop.docker.status -e outerloop_release_path="$release" \
     | sed -nE '/Show the (environment|stack) as a table/,/^$/p' | grep -E "^\s+- " || true
 done
+
+step "the release board: every environment in one static HTML page (docs/board.md)"
+"${playbook[@]}" -i inventories/lab outerloop.docker.board -e board_dir="$PWD/board" > .lab/board.log
+echo "release board: $PWD/board/board.html (open it in a browser; the run's output: .lab/board.log)"
