@@ -410,12 +410,18 @@ def _proof_badge(env: str, proof: dict) -> str:
             f' title="{_e(services or "no lookup")}">{mark}{_e(PASSED_PREFIX)}-{_e(env)}</span>')  # fmt: skip
 
 
+def _nothing(running) -> str:
+    """What a host without a current release runs: nothing, or containers no deploy recorded."""
+    return "no release recorded" if running else "nothing"
+
+
 def _card(env: dict, now: str) -> str:
     name = env["name"]
     if env.get("missing"):
         return (f'<div class="card missing" data-card="{_e(name)}"><h2>{_e(name)}</h2>'
                 '<div class="where">no host of this environment in the inventory</div></div>')  # fmt: skip
     versions = sorted({row["version"] for row in env["hosts"] if row.get("version")}, key=_version_key, reverse=True)
+    unrecorded = any(row.get("running") and not row.get("release_id") for row in env["hosts"])
     alerts = env["alerts"]
     state = _badge("all well", "ok") if not alerts else _badge(f"{len(alerts)} alert(s)", "bad")
     hosts = ", ".join(row["host"] for row in env["hosts"])
@@ -423,7 +429,7 @@ def _card(env: dict, now: str) -> str:
     when = f"since {age(min(since), now)}" if since and age(min(since), now) else ""
     return (
         f'<div class="card{" alerting" if alerts else ""}" data-card="{_e(name)}">'
-        f'<h2>{_e(name)}</h2><div class="version">{_e(" / ".join(versions) or "nothing")}</div>'
+        f'<h2>{_e(name)}</h2><div class="version">{_e(" / ".join(versions) or _nothing(unrecorded))}</div>'
         f'<div class="where">{_e(env["platform"])}: {_e(hosts)}</div>'
         f'<div>{state} <span class="small">{_e(when)}</span></div></div>'
     )
@@ -487,7 +493,7 @@ def _host_rows(env: dict, model: dict, now: str) -> str:
             f'<tr data-environment="{_e(env["name"])}" data-host="{_e(row["host"])}"'
             f' data-version="{_e(row.get("version") or "")}" data-release="{_e(row.get("release_id") or "")}">'
             f'<td><b>{_e(row["host"])}</b>{manager}<div class="small">{link}</div></td>'
-            f'<td><b class="version">{_e(row.get("version") or "nothing")}</b>'
+            f'<td><b class="version">{_e(row.get("version") or _nothing(row.get("running")))}</b>'
             f'<div class="small mono">{_e(row.get("release_id") or "")}</div>'
             f'<div class="small">commit <code>{_e((row.get("commit") or "-")[:12])}</code></div></td>'
             f"<td>{_e(since_words)}</td>"

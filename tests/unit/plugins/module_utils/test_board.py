@@ -275,3 +275,10 @@ def test_times_in_words():
     assert age("2026-12-01T11:00:00Z", NOW) == "1 h"
     assert age("2026-11-28T12:00:00Z", NOW) == "3 d"
     assert age("2026-12-01T13:00:00Z", NOW) == "" and age(None, NOW) == ""
+
+
+def test_containers_without_a_recorded_release_are_said_so():
+    report = compose_report(history=[])
+    report["deployment"].update(release_id=None, version=None, commit=None, deployed_at=None, drift=None)
+    page = release_board([record("qa1", "qa", report)])
+    assert "no release recorded" in page and ">nothing<" not in page
