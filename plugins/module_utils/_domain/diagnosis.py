@@ -485,7 +485,7 @@ def _host_markdown(host: dict, log_lines: int) -> list:
     out.append("")
     for view in host.get("containers") or []:
         health = view.get("health") or {}
-        if health.get("log"):
+        if health.get("log") and health.get("status") != "healthy":  # a healthy check's runs are in the JSON
             out += [f"### Health check of {view['name']} ({health.get('status')})", ""]
             out += [f"- {run['start']}: exit {run['exit_code']}: {one_line(run['output'])}" for run in health["log"]]
             out.append("")
