@@ -33,12 +33,14 @@ from ansible_collections.outerloop.docker.plugins.module_utils._domain.diagnosis
     disk_view,
     event_counts,
     last_deploy,
+    merge_events,
     parse_time,
     pick_events,
     release_view,
     rfc3339,
     running_entry,
     service_of,
+    state_events,
     task_history,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import (
@@ -270,7 +272,8 @@ def gather(params: dict):
                 manifest = None
         known = {view["id"]: view["service"] for view in views}
         raw_events = read_events(client, project, bool(swarm), since, now)
-        events = pick_events(raw_events, containers=known, service=service, limit=params["events_limit"])
+        engine_events = pick_events(raw_events, containers=known, service=service, limit=params["events_limit"])
+        events = merge_events(engine_events, state_events(views, engine_events, since), params["events_limit"])
         disk = disk_view(client.df(), read_filesystem(params, info), releases_disk(state_dir, project))
     problems = [words for _info, view in containers for words in view["problems"]]
     if not containers and not swarm:

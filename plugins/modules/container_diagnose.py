@@ -19,7 +19,8 @@ description:
     it for lack of memory (C(OOMKilled)), its restart count and policy, when it was started and when it ended, its
     last O(logs_tail) log lines since the last deploy, and one stats sample of a running one, CPU use and memory
     use against its memory limit.
-  - Per host, the engine's events of the project since the last deploy (V(die), V(oom), V(health_status)), the
+  - Per host, the events of the project since the last deploy (V(die), V(oom), V(health_status)), from the engine's
+    event log and, for what it no longer holds, from the containers' state (see RV(diagnosis.events)), the
     disk use of Docker's data (C(docker system df)), of the file system of Docker's root directory and of the
     releases the deploy stored under O(state_dir).
   - On a swarm manager where the project runs as a stack, the history of the stack's tasks on every node, newest
@@ -260,13 +261,19 @@ diagnosis:
           elements: str
           sample: ["diag-app-oom-1 was killed for lack of memory (OOMKilled, limit 16.0 MiB)"]
     events:
-      description: The engine's events of the project since RV(diagnosis.since), oldest first, each C(time),
-        C(action) (V(die), V(oom), V(health_status)), C(container), C(service), C(exit_code) (of a V(die)) and
-        C(status) (the verdict of a V(health_status)).
+      description:
+        - The events of the project since RV(diagnosis.since), oldest first, each C(time), C(action) (V(die),
+          V(oom), V(health_status)), C(container), C(service), C(exit_code) (of a V(die)), C(status) (the verdict of
+          a V(health_status)) and C(source).
+        - C(source) V(engine) is an event of the engine's event log. The engine keeps only its last 256 events in
+          memory and every health check run adds three, so on a busy host older events are gone; C(source) V(state)
+          is an event the container's own state still tells (the last V(die) with its exit code from C(FinishedAt),
+          an V(oom) of an C(OOMKilled) container, the V(health_status) of an unhealthy one at the first failing run
+          of its health log), given only when the engine's log has none of that action for that container.
       type: list
       elements: dict
       sample: [{"time": "2026-11-26T13:05:01Z", "action": "oom", "container": "diag-app-oom-1", "service": "oom",
-                "exit_code": null, "status": null}]
+                "exit_code": null, "status": null, "source": "engine"}]
     event_counts:
       description: How many events of each action, and of each health verdict.
       type: dict

@@ -270,6 +270,7 @@ def pick_events(events, *, containers: dict | None = None, service: str | None =
                 "service": svc,
                 "exit_code": int(code) if code not in (None, "") and str(code).lstrip("-").isdigit() else None,
                 "status": status.strip() or None,
+                "source": "engine",
                 "_at": seconds,
             }
         )
@@ -277,6 +278,54 @@ def pick_events(events, *, containers: dict | None = None, service: str | None =
     for item in picked:
         del item["_at"]
     return picked[-limit:] if limit > 0 else []
+
+
+def state_events(views: list, engine_events: list, since: float) -> list:
+    """The events the containers' own state still tells when the engine's event log no longer has them.
+
+    The engine keeps only its last 256 events in memory, and every health check run adds three (``exec_create``,
+    ``exec_start``, ``exec_die``): on a host with a few health-checked containers, an event is gone after a minute
+    or less. A container that ended since ``since`` (``FinishedAt``) gives its ``die`` with its exit code, an
+    ``oom`` as well when it was ``OOMKilled``; a container that is unhealthy gives a ``health_status`` at the first
+    failing run its health log still holds. Each is marked ``"source": "state"``, and left out when the engine's
+    events (``engine_events``, from pick_events) have one of the same action for that container."""
+    seen = {(event["action"], event["container"]) for event in engine_events}
+    derived = []
+
+    def add(action, view, when, exit_code=None, status=None):
+        if when is not None and when >= since and (action, view["name"]) not in seen:
+            derived.append(
+                {
+                    "time": rfc3339(when),
+                    "action": action,
+                    "container": view["name"],
+                    "service": view["service"],
+                    "exit_code": exit_code,
+                    "status": status,
+                    "source": "state",
+                }
+            )
+
+    for view in views:
+        if not view["running"]:
+            ended = parse_time(view.get("finished_at"))
+            if view["oom_killed"]:
+                add("oom", view, ended)
+            add("die", view, ended, exit_code=view["exit_code"])
+        health = view.get("health") or {}
+        if view["running"] and health.get("status") == "unhealthy":
+            streak = max(int(health.get("failing_streak") or 1), 1)
+            runs = health.get("log") or []
+            failing = [run for run in runs[-streak:] if run.get("exit_code") not in (0, None)]
+            if failing:
+                add("health_status", view, parse_time(failing[0].get("start")), status="unhealthy")
+    return derived
+
+
+def merge_events(engine_events: list, derived: list, limit: int = 100) -> list:
+    """The engine's events and those derived from the containers' state, oldest first, the newest ``limit``."""
+    merged = sorted([*engine_events, *derived], key=lambda event: (event["time"], event["source"]))
+    return merged[-limit:] if limit > 0 else []
 
 
 def event_counts(events: list) -> dict:
@@ -497,12 +546,17 @@ def _host_markdown(host: dict, log_lines: int) -> list:
             out.append("No log lines since the deploy.")
         out.append("")
     events = host.get("events") or []
-    out += [f"### Engine events since the deploy ({len(events)})", ""]
+    out += [f"### Events since the deploy ({len(events)})", ""]
     if events:
-        out += ["| time | event | container | service | exit code | status |", "|---|---|---|---|---|---|"]
+        out.append(
+            "From `engine`: the engine's event log; from `state`: what a container's state still tells (the engine "
+            "keeps its last 256 events only)."
+        )
+        out.append("")
+        out += ["| time | event | container | service | exit code | status | from |", "|---|---|---|---|---|---|---|"]
         out += [
             f"| {event['time']} | {event['action']} | {event['container']} | {_cell(event.get('service'))} "
-            f"| {_cell(event.get('exit_code'))} | {_cell(event.get('status'))} |"
+            f"| {_cell(event.get('exit_code'))} | {_cell(event.get('status'))} | {_cell(event.get('source'))} |"
             for event in events
         ]
     else:

@@ -294,3 +294,29 @@ def test_the_filters():
         filters["diagnosis_report"]("qa1")
     with pytest.raises(AnsibleFilterError):
         filters["diagnosis_markdown"]({"not": "a diagnosis"})
+
+
+def test_events_the_engine_no_longer_has_come_from_the_containers_state():
+    """The engine keeps its last 256 events only; the state of each container still tells its die, oom and health."""
+    since = d.parse_time("2026-11-26T13:04:40Z")
+    log = [{"Start": f"2026-11-26T13:05:2{i}Z", "ExitCode": 0 if i < 2 else 1, "Output": "x"} for i in range(5)]
+    api = d.container_view(inspect("app-api-1", "api", health="unhealthy", log=log), "app")
+    api["health"]["failing_streak"] = 3
+    oom = d.container_view(inspect("app-oom-1", "oom", running=False, exit_code=137, oom=True), "app")
+    crash = d.container_view(inspect("app-crash-1", "crash", running=False, exit_code=3), "app")
+    old = d.container_view(inspect("app-old-1", "old", running=False, exit_code=0), "app")
+    old["finished_at"] = "2026-11-26T12:00:00Z"  # before the deploy: not an event of this window
+    engine = d.pick_events(
+        [event("die", "app-crash-1", since + 29, exitCode="3", **{"com.docker.compose.service": "crash"})]
+    )
+    derived = d.state_events([api, oom, crash, old], engine, since)
+    assert [(e["action"], e["container"], e["exit_code"], e["status"], e["time"]) for e in derived] == [
+        ("health_status", "app-api-1", None, "unhealthy", "2026-11-26T13:05:22Z"),
+        ("oom", "app-oom-1", None, None, "2026-11-26T13:05:09Z"),
+        ("die", "app-oom-1", 137, None, "2026-11-26T13:05:09Z"),
+    ]  # the crash's die is the engine's own
+    merged = d.merge_events(engine, derived)
+    assert [(e["action"], e["source"]) for e in merged] == [
+        ("die", "engine"), ("oom", "state"), ("die", "state"), ("health_status", "state"),
+    ]  # fmt: skip
+    assert len(d.merge_events(engine, derived, limit=2)) == 2 and d.merge_events(engine, derived, limit=0) == []
