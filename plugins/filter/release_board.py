@@ -12,7 +12,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._domain.board imp
     SCHEMA,
     BoardError,
     board,
-    proof_lookups,
+    proof_plan,
     render_html,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.status import StatusError
@@ -35,8 +35,12 @@ def release_board_data(records, generated_at="", environments=None, title=""):
         raise AnsibleFilterError(str(exc)) from exc
 
 
-def release_board_proof_lookups(report, environments):
-    return proof_lookups(report, environments)
+def release_board_proof_lookups(reports, environments):
+    if not isinstance(reports, dict):
+        raise AnsibleFilterError(
+            f"release_board_proof_lookups takes a dict of host -> report, not {type(reports).__name__}"
+        )
+    return proof_plan(reports, environments)
 
 
 class FilterModule:

@@ -9,7 +9,7 @@ The board playbook (playbooks/board.yml) gathers, per host of every environment 
     {"host", "environment", "platform": "compose" | "swarm", "project", "requires", "url",
      "reporter": bool,           # on a swarm: the manager whose stack_info report stands for the environment
      "report": {...},            # the registered result of deployment_info (Compose) or stack_info (swarm)
-     "proofs": [{...}, ...]}     # the registered results of registry_image_info over proof_lookups()
+     "proofs": [{...}, ...]}     # the registered results of registry_image_info over its share of proof_plan()
 
 ``board()`` turns the records into the board's model: per environment its status (the status document of
 _domain/status.py, its alerts included), its hosts (or its stack) with the release they run and since when, and
@@ -88,6 +88,26 @@ def proof_lookups(report, environments) -> list:
             lookups.append({"release_id": release_id, "environment": environment, "service": name,
                             "image": f"{ref.name}:{tag}", "digest": digest})  # fmt: skip
     return lookups
+
+
+def proof_plan(reports: dict, environments) -> dict:
+    """``{host: [lookup, ...]}``: every distinct lookup of proof_lookups() over the hosts' reports once, shared out in
+    turn among the hosts whose report names a release (hosts that run the same release ask the registry once).
+    ``reports``: ``{host: registered result of deployment_info or stack_info}``."""
+    plan: dict = {host: [] for host in reports}
+    askers, lookups, seen = [], [], set()
+    for host, report in reports.items():
+        mine = proof_lookups(report, environments)
+        if mine:
+            askers.append(host)
+        for lookup in mine:
+            key = (lookup["release_id"], lookup["image"], lookup["digest"])
+            if key not in seen:
+                seen.add(key)
+                lookups.append(lookup)
+    for index, lookup in enumerate(lookups):
+        plan[askers[index % len(askers)]].append(lookup)
+    return plan
 
 
 def _proof_results(records) -> dict:

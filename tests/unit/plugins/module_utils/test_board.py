@@ -18,6 +18,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._domain.board imp
     age,
     board,
     proof_lookups,
+    proof_plan,
     render_html,
     short_time,
 )
@@ -161,7 +162,18 @@ def test_the_proof_lookups_name_each_service_of_the_release_per_environment():
     assert {x["service"] for x in proof_lookups(stack_report(), ["qa"])} == {"api"}
     assert proof_lookups({"deployment": {"release_id": None}}, ["qa"]) == []
     assert proof_lookups({"unreachable": True, "msg": "no route"}, ["qa"]) == []
-    assert release_board_proof_lookups(compose_report(), ["Not An Env"]) == []
+    assert release_board_proof_lookups({"qa1": compose_report()}, ["Not An Env"]) == {"qa1": []}
+
+
+def test_the_plan_asks_each_proof_once_and_shares_the_lookups_among_the_hosts():
+    reports = {"prod1": compose_report("1.0.1"), "prod2": compose_report("1.0.1"), "qa1": compose_report("1.0.2"),
+               "down1": {"unreachable": True}}  # fmt: skip
+    plan = proof_plan(reports, ["qa", "staging"])
+    asked = [(x["release_id"], x["image"]) for lookups in plan.values() for x in lookups]
+    assert len(asked) == len(set(asked)) == 8  # 2 releases x 2 services x 2 environments
+    assert [len(plan[h]) for h in ("prod1", "prod2", "qa1", "down1")] == [3, 3, 2, 0]
+    with pytest.raises(AnsibleFilterError, match="dict of host"):
+        release_board_proof_lookups([compose_report()], ["qa"])
 
 
 def test_the_model_orders_environments_by_promotion_and_says_what_runs_where():
