@@ -3,14 +3,90 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """The body of outerloop.docker.compose_deploy: the deploy edge (_platforms.deploy) with the Compose host's
-deployer (_platforms.compose_deployer)."""
+deployer (_platforms.compose_deployer); with the option ``gate``, the promotion gate (_domain.promotion_gate)
+first, and with ``report``, what runs afterwards (_platforms.compose_report), all in one call."""
 
 from __future__ import annotations
 
+import socket
+
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.promotion_gate import (
+    GateClients,
+    GateError,
+    as_output,
+    run_gate,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import (
+    REGISTRY_ARG_SPEC,
+    registry_client,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import RegistryError
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.report import InfoError
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_deployer import ComposeDeployment
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_report import project_report
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.deploy import run_deploy_module
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.secrets import sanitize
+
+# The history entries of the report (option report), as the deploy role's status shows them.
+REPORT_HISTORY = 3
+
+
+def gate_options(params: dict) -> dict:
+    """release_gate's options (state=verified, the host's stored registry login) from compose_deploy's."""
+    gate = params["gate"]
+    return {
+        **{name: spec.get("default") for name, spec in REGISTRY_ARG_SPEC.items()},
+        "release": params["release"],
+        "state": "verified",
+        "environment": gate.get("environment"),
+        "required_environment": gate.get("required_environment"),
+    }
+
+
+def check_gate(module, client_factory=registry_client) -> dict:
+    """The promotion gate of the release (option gate); fails the module with ``refused`` when it refuses the
+    release or cannot check it, before anything is changed."""
+    timeout = module.params["gate"]["timeout"]
+    if timeout < 1:
+        module.fail_json(msg=f"gate.timeout must be at least 1 second, not {timeout}")
+    options = gate_options(module.params)
+    clients = GateClients(options, timeout, client_factory)
+    result = {}
+    try:
+        run_gate(options, True, clients, socket.gethostname(), result)
+    except (GateError, ReleaseError, RegistryError) as exc:
+        result.pop("changed", None)
+        module.fail_json(msg=sanitize(str(exc), clients.secrets()), refused=True, gate=as_output(result))
+    module.no_log_values.update(clients.secrets())
+    result.pop("changed", None)
+    return as_output(result)
+
+
+def report_after(module):
+    """``after`` for run_deploy_module: adds the ``deployment`` report (option report) to the result."""
+    params = module.params
+
+    def after(client, result: dict) -> None:
+        release = params["release"] if params["state"] == "present" else None
+        options = {
+            "project": params["project"] or result.get("project"),
+            "release": release,
+            "state_dir": params["state_dir"],
+            "history_limit": REPORT_HISTORY,
+        }
+        try:
+            result["deployment"] = project_report(client, options)
+        except InfoError as exc:  # the deploy itself went through: say why there is no report, and go on
+            module.warn(f"no report of what runs: {exc}")
+
+    return after
 
 
 def run_module(module) -> None:
     """Run outerloop.docker.compose_deploy with the module's parameters; exits the module."""
-    run_deploy_module(module, ComposeDeployment)
+    params = module.params
+    extra = {}
+    if params.get("gate") and params["state"] == "present" and params.get("release"):
+        extra["gate"] = check_gate(module)
+    run_deploy_module(module, ComposeDeployment, extra=extra, after=report_after(module) if params["report"] else None)

@@ -9,7 +9,7 @@ Three sources, read only:
 
 - the deployment history the deploy modules keep on the host (_domain.history): which release is
   current, when and by whom it was deployed, the last entries;
-- the Docker Engine (_platforms.compose_host): the project's containers, their service, state, health,
+- the Docker Engine (_platforms.compose_report): the project's containers, their service, state, health,
   restarts, and the registry digest of their image (``RepoDigests`` of the image, the entry of the
   release's repository);
 - the release to compare with, and the drift against it (_domain.report).
@@ -20,7 +20,8 @@ The watch (options ``watch``, ``watch_interval``, ``smoke_checks``; the soak of 
 again for ``watch`` seconds: every container running and healthy, no restart count grown and no container
 replaced since the first look, the smoke checks (_primitives.http_check, the deploy modules' own) passing.
 It stops at the first failure and the module fails naming what it saw; it still changes nothing.
-Everything but gather, watch and run_module is pure.
+The report itself is _platforms.compose_report's (compose_deploy's plan returns it too, option ``report``);
+here are the watch and the module's edge. Everything but gather, watch and run_module is pure.
 """
 
 from __future__ import annotations
@@ -28,100 +29,10 @@ from __future__ import annotations
 import socket
 import time
 
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.report import (
-    InfoError,
-    drift_report,
-    history_summary,
-    report_inputs,
-    run_report_module,
-)
-from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_host import (
-    project_containers,
-    repo_digests_of,
-)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.report import InfoError, run_report_module
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_report import project_report
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives import http_check
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import engine_session
-from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import repo_digest
-from ansible_collections.outerloop.docker.plugins.module_utils._primitives.labels import COMPOSE_ONEOFF, COMPOSE_SERVICE
-
-
-def container_view(inspect: dict, digest: str | None) -> dict:
-    """What the report says about one container, from ``docker inspect``."""
-    state = inspect.get("State") or {}
-    config = inspect.get("Config") or {}
-    health = (state.get("Health") or {}).get("Status")
-    running = bool(state.get("Running")) and not state.get("Restarting")
-    return {
-        "name": (inspect.get("Name") or "").lstrip("/"),
-        "id": inspect.get("Id"),
-        "image": config.get("Image"),
-        "image_id": inspect.get("Image"),
-        "digest": digest,
-        "state": state.get("Status"),
-        "running": running,
-        "health": health,
-        "healthy": running and health in (None, "healthy"),
-        "restart_count": inspect.get("RestartCount", 0),
-        "started_at": state.get("StartedAt"),
-        "exit_code": None if running else state.get("ExitCode"),
-    }
-
-
-def build_report(project: str, containers: list, entries: list, *, expected=None, known=None, limit: int = 10) -> dict:
-    """The ``deployment`` result from the engine's view and the history.
-
-    ``containers`` is a list of ``(inspect, repo_digests)`` of the project's containers, ``expected`` is
-    what expected_from gives, ``known`` the compose file's services (None when unknown).
-    """
-    repositories = (expected or {}).get("repositories", {})
-    digests = (expected or {}).get("services", {})
-    services = {}
-    for inspect, repo_digests in containers:
-        labels = (inspect.get("Config") or {}).get("Labels") or {}
-        if str(labels.get(COMPOSE_ONEOFF, "False")).lower() == "true":
-            continue
-        name = labels.get(COMPOSE_SERVICE) or "?"
-        config_image = (inspect.get("Config") or {}).get("Image")
-        digest = repo_digest(repo_digests, repositories.get(name), config_image)
-        service = services.setdefault(name, {"containers": []})
-        service["containers"].append(container_view(inspect, digest))
-    for name, service in services.items():
-        views = sorted(service["containers"], key=lambda view: view["name"])
-        found = sorted({view["digest"] for view in views if view["digest"]})
-        service.update(
-            containers=views,
-            image=views[0]["image"],
-            digest=found[0] if len(found) == 1 else None,
-            digests=found,
-            running=sum(1 for view in views if view["running"]),
-            healthy=all(view["healthy"] for view in views),
-            restart_count=sum(view["restart_count"] or 0 for view in views),
-            in_release=(name in digests) if expected else None,
-            expected_digest=digests.get(name),
-            in_sync=None,
-        )
-    drift = None
-    if expected:
-        changed, extra = [], []
-        for name, service in services.items():
-            if name in digests:
-                service["in_sync"] = all(view["digest"] == digests[name] for view in service["containers"])
-                if not service["in_sync"]:
-                    changed.append(name)
-            elif known is None or name not in known:
-                extra.append(name)
-        missing = sorted(name for name in digests if name not in services)
-        drift = drift_report(expected, changed, missing, extra)
-    return {
-        "project": project,
-        "exists": bool(services) or bool(entries),
-        **history_summary(entries, limit),
-        "running": sum(service["running"] for service in services.values()),
-        "healthy": bool(services) and all(service["healthy"] for service in services.values()),
-        "services": services,
-        "drift": drift,
-    }
-
 
 # --- The watch (pure) ------------------------------------------------------------------------
 
@@ -209,14 +120,6 @@ def watch_summary(checks: int, elapsed: float, restarts: dict, smoke: list, fail
 # --- Against the host ------------------------------------------------------------------------
 
 
-def collect(client, project: str) -> list:
-    """``[(inspect, repo_digests)]`` of every container of the project, running or not."""
-    cache = {}
-    return [
-        (info, repo_digests_of(client, info.get("Image"), cache) or []) for info in project_containers(client, project)
-    ]
-
-
 def watch(read, params: dict, *, clock=None, sleep=None) -> tuple[dict, dict]:
     """Look with ``read()`` (a report) and the smoke checks every ``watch_interval`` seconds for ``watch``
     seconds, stopping at the first failure: (the last report, the ``watch`` result)."""
@@ -260,16 +163,15 @@ def watch(read, params: dict, *, clock=None, sleep=None) -> tuple[dict, dict]:
 
 
 def gather(params: dict):
-    project, entries, expected, known = report_inputs(params, "project", "the compose project name")
-    limit = params["history_limit"]
     with engine_session(params) as client:
 
         def read() -> dict:
-            return build_report(project, collect(client, project), entries, expected=expected, known=known, limit=limit)
+            return project_report(client, params)
 
         if not params.get("watch") and not params.get("smoke_checks"):
             return read()
         report, result = watch(read, params)
+    project = report["project"]
     if not result["ok"]:
         raise InfoError(
             f"the watch of {project} on {socket.gethostname()} failed after {result['elapsed']:g} s "

@@ -76,6 +76,35 @@ options:
       - Lines of logs returned per failing container.
     type: int
     default: 40
+  gate:
+    description:
+      - "With O(state=present), check the release against the registry before anything else, in the same call: the
+        promotion gate of M(outerloop.docker.release_gate) with O(outerloop.docker.release_gate#module:state=verified),
+        from this host with its stored registry login. A release the gate refuses fails the module (RV(refused))
+        and changes nothing."
+      - The role C(outerloop.docker.deploy) gives it to the plan of the first play of C(deploy.yml), so that one
+        call per host checks the release, says what it would change and reports what runs (O(report)).
+    type: dict
+    suboptions:
+      environment:
+        description:
+          - The environment of this deploy; the result then says whether its promotion proof is in the registry
+            already (C(record_action) C(present) in RV(gate.services)).
+        type: str
+      required_environment:
+        description:
+          - The environment the release must have succeeded in before (its C(passed-) tags in the registry).
+        type: str
+      timeout:
+        description: Seconds for each registry request.
+        type: int
+        default: 60
+  report:
+    description:
+      - Also return RV(deployment), what runs of the project after the call (in check mode, what runs now), as
+        M(outerloop.docker.deployment_info) reports it, compared with O(release), with the last 3 history entries.
+    type: bool
+    default: false
   proxy:
     description:
       - The services that sit behind the host's front proxy, and how they switch from one release to the next.
@@ -225,6 +254,25 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+gate:
+  description:
+    - What the promotion gate checked (O(gate)), as M(outerloop.docker.release_gate) returns it.
+  returned: when O(gate) is given with O(state=present)
+  type: dict
+  sample: {"release_id": "sample-app-1.4.0-b42-3f2a9c1d0b8e", "environment": "production",
+           "required_environment": "staging", "services": {"api": {"record_action": "present"}}}
+refused:
+  description: True when the promotion gate refused the release (O(gate)); nothing was changed then.
+  returned: when the gate refused the release
+  type: bool
+  sample: true
+deployment:
+  description:
+    - What runs of the project, as RV(outerloop.docker.deployment_info#module:deployment) says it.
+  returned: when O(report=true) and the call succeeded
+  type: dict
+  sample: {"project": "sample-app", "release_id": "sample-app-1.4.0-b42-3f2a9c1d0b8e", "healthy": true,
+           "drift": {"in_sync": true, "changed": [], "missing": [], "extra": []}}
 release_id:
   description: The release that runs after the task (with O(state=absent), none).
   returned: always
@@ -385,6 +433,15 @@ def main():
             "remove_volumes": {"type": "bool", "default": False},
             "logs_tail": {"type": "int", "default": 40},
             "proxy": PROXY_ARG_SPEC,
+            "gate": {
+                "type": "dict",
+                "options": {
+                    "environment": {"type": "str"},
+                    "required_environment": {"type": "str"},
+                    "timeout": {"type": "int", "default": 60},
+                },
+            },
+            "report": {"type": "bool", "default": False},
         },
         required_if=deploy_required_if("project"),
         supports_check_mode=True,

@@ -328,8 +328,9 @@ def exit_with_result(module, result: dict) -> None:
     module.exit_json(**result)
 
 
-def run_deploy_module(module, deployer_class) -> None:
-    """Run a deploy module with its platform's deployer; exits the module."""
+def run_deploy_module(module, deployer_class, *, extra: dict | None = None, after=None) -> None:
+    """Run a deploy module with its platform's deployer; exits the module. ``extra``: more keys of the result;
+    ``after(client, result)``: called with the engine session still open once the deployer succeeded."""
     require_sdk(module)
     if not HAS_YAML:
         module.fail_json(
@@ -365,6 +366,9 @@ def run_deploy_module(module, deployer_class) -> None:
                 with DeployLock(history.lock_path(params["state_dir"], name), holder, params["lock_timeout"]):
                     result = deployer.run(state, manifest)
             result["history"] = deployer.entries[-5:]
+            if after is not None:
+                after(client, result)
+            result.update(extra or {})
     except LockError as exc:
         module.fail_json(msg=str(exc), lock_holder=exc.holder)
     except (DeployError, history.HistoryError, ReleaseError, EngineError, CliError, ComposeFileError,

@@ -11,13 +11,13 @@ from typing import ClassVar
 
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils import _deployment_info
-from ansible_collections.outerloop.docker.plugins.module_utils._deployment_info import (
-    build_report,
-    container_view,
-)
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.history import new_entry, write_history
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.release import build_manifest
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.report import expected_from
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_report import (
+    build_report,
+    container_view,
+)
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compose_yaml import HAS_YAML
 from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils import fake_module
 

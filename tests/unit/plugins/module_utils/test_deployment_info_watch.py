@@ -15,13 +15,13 @@ import threading
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils import _deployment_info
 from ansible_collections.outerloop.docker.plugins.module_utils._deployment_info import (
-    build_report,
     watch,
     watch_baseline,
     watch_failure,
     watch_look,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.report import InfoError
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_report import build_report
 from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils import fake_module
 from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils.test_deployment_info import (
     API,

@@ -14,11 +14,7 @@ from urllib.parse import urlparse
 import pytest
 from ansible_collections.outerloop.docker.plugins.module_utils import _release_gate
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import manifest_digest
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import MEDIA_DOCKER_MANIFEST
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_push import push_client
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.release import build_manifest
-from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docker_config import encode_auth
-from ansible_collections.outerloop.docker.plugins.module_utils._release_gate import (
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.promotion_gate import (
     CREATED,
     PRESENT,
     WOULD_CREATE,
@@ -27,6 +23,10 @@ from ansible_collections.outerloop.docker.plugins.module_utils._release_gate imp
     passed_tag,
     version_tag,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import MEDIA_DOCKER_MANIFEST
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_push import push_client
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.release import build_manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docker_config import encode_auth
 from ansible_collections.outerloop.docker.tests.unit.plugins.module_utils import fake_module
 
 USER = "deploy"
