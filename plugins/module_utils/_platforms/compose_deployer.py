@@ -362,7 +362,12 @@ class ComposeDeployment(Deployer):
             result.update({"proxy": self.proxy_report} if self.proxy_report else {})
             result["pruned"] = prune_compose_releases(self)
             return result
-        logs = self.logs_of(containers, only=[n for n in images if not service_state(containers.get(n, []))["ready"]])
+        # The logs of the containers that failed: the new ones the switch removed (it kept their logs), or those
+        # that are not ready; all of them only when no container can be blamed (a smoke check failed).
+        switched_out = (self.proxy_report or {}).pop("logs", None)
+        logs = switched_out or self.logs_of(
+            containers, only=[n for n in images if not service_state(containers.get(n, []))["ready"]]
+        )
         logs = logs or self.logs_of(containers)
         failed_report = self.service_report(containers, images, before, after)
         if fallback is None:

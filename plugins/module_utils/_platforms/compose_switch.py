@@ -323,7 +323,11 @@ class ProxySwitch:
                     found, reason = self.check_directly(name, new[name])
                     checks += found
             if reason is not None:
-                self.discard([cid for ids in new.values() for cid in ids])
+                # Their logs first, for the failure's message: removed, they have none to show.
+                new_ids = {cid for ids in new.values() for cid in ids}
+                failed = {n: [i for i in infos if i["Id"] in new_ids] for n, infos in self.containers().items()}
+                report["logs"] = self.deployment.logs_of({n: infos for n, infos in failed.items() if infos})
+                self.discard(sorted(new_ids))
                 report["checks"] = checks
                 return 1, f"{reason}; its new containers were removed before the proxy sent them any request", report
         report["checks"] = checks
