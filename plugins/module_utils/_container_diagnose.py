@@ -119,7 +119,7 @@ def credential_values(inspect: dict) -> list:
     """The values of a container's environment variables named like a credential (to be masked, never shown)."""
     values = []
     for item in (inspect.get("Config") or {}).get("Env") or []:
-        name, _, value = str(item).partition("=")
+        name, _sep, value = str(item).partition("=")
         if value and is_credential_name(name):
             values.append(value)
     return values

@@ -248,7 +248,7 @@ def pick_events(events, *, containers: dict | None = None, service: str | None =
         if event.get("Type", "container") != "container":
             continue
         action = str(event.get("Action") or event.get("status") or "")
-        kind, _, status = action.partition(":")
+        kind, _sep, status = action.partition(":")
         if kind.strip() not in EVENT_ACTIONS:
             continue
         actor = event.get("Actor") or {}
