@@ -89,7 +89,7 @@ options:
       environment:
         description:
           - The environment of this deploy; the result then says whether its promotion proof is in the registry
-            already (C(record_action) C(present) in RV(gate.services)).
+            already (C(record_action) C(present) in the C(services) of RV(gate)).
         type: str
       required_environment:
         description:
