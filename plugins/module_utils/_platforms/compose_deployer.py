@@ -127,6 +127,7 @@ class ComposeDeployment(Deployer):
         self.switcher = ProxySwitch(self, settings) if settings else None
         self.effective_config = {}
         self.proxy_report = None
+        self._preview_files = None  # check mode: the files whose switch proxy_plan() shows, when asked
 
     def preflight(self) -> None:
         if self.switcher is not None:
@@ -285,10 +286,26 @@ class ComposeDeployment(Deployer):
                 ) from None
             self.effective_config = config
             if self.switcher is not None:
-                self.proxy_report = {"plan": self.switcher.preview(compose, config)}
+                self.switcher.check(config)  # what the proxy cannot serve is refused before anything changes
+                self._preview_files = dict(files) if self.check_mode else None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return check_images(config, manifest, self.params["allow_unpinned"], self.host)
+
+    def proxy_plan(self) -> dict | None:
+        """Check mode: what the switch would do with each proxied service, worked out only for a result that shows
+        it (it asks Compose for the services' config hashes, a run of the CLI that a rerun does not need)."""
+        if self.switcher is None or self._preview_files is None:
+            return self.proxy_report
+        staging = tempfile.mkdtemp(prefix="outerloop-deploy-")
+        try:
+            write_files(staging, self._preview_files)
+            compose = Compose(self.module, self.project, self.project_dir, staging, self._preview_files)
+            self.proxy_report = {"plan": self.switcher.preview(compose, self.effective_config)}
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        self._preview_files = None
+        return self.proxy_report
 
     # ----------------------------------------------------------------- states
 
@@ -337,7 +354,8 @@ class ComposeDeployment(Deployer):
             result.update(services=self.service_report(containers, images, before, after), smoke=[])
             pending = self.entry(manifest, "deploy", "succeeded", history.utc_now())
             result["pruned"] = prune_compose_releases(self, pending)
-            result.update({"proxy": self.proxy_report} if self.proxy_report else {})
+            plan = self.proxy_plan()
+            result.update({"proxy": plan} if plan else {})
             return result
         started = history.utc_now()
         os.makedirs(self.project_dir, mode=0o755, exist_ok=True)
@@ -498,7 +516,8 @@ class ComposeDeployment(Deployer):
         if self.check_mode:
             result["pulled"] = self.pull_missing(config_images)
             result["services"] = self.service_report(containers, images, before, after)
-            result.update({"proxy": self.proxy_report} if self.proxy_report else {})
+            plan = self.proxy_plan()
+            result.update({"proxy": plan} if plan else {})
             return result
         os.makedirs(self.project_dir, mode=0o755, exist_ok=True)
         ok, containers, reason = self.return_to(

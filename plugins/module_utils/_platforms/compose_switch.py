@@ -215,11 +215,15 @@ class ProxySwitch:
         """The proxy's file names the containers that run now."""
         return self.proxy.current(self.project) == self.desired(containers)
 
-    def preview(self, compose: Compose, config: dict) -> dict:
-        """Check mode: what a real run would do with each proxied service."""
+    def check(self, config: dict) -> None:
+        """Refuse a release whose proxied services the proxy cannot serve (ProxyError), before anything changes."""
         problems = check_proxied(config, self.services, self.host)
         if problems:
             raise ProxyError("refusing to deploy, nothing was changed: " + "; ".join(problems))
+
+    def preview(self, compose: Compose, config: dict) -> dict:
+        """Check mode: what a real run would do with each proxied service."""
+        self.check(config)
         containers = self.containers()
         replicas = {name: replicas_of((config.get("services") or {}).get(name)) for name in self.services}
         plan = plan_services(containers, self.hashes(compose), self.services, replicas)
