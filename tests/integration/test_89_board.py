@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 import struct
 import subprocess
-import time
 import zlib
 from html.parser import HTMLParser
 
@@ -136,19 +135,17 @@ def chromium(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def board(provisioned_lab, tmp_path_factory):
     out = tmp_path_factory.mktemp("board")
-    started = time.monotonic()
     run = playbook("outerloop.docker.board", "-e", f"board_dir={out}")
-    return run, out / "board.html", time.monotonic() - started
+    return run, out / "board.html"
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (scripts/bootstrap.sh installs it)")
 def test_the_board_shows_every_environment_with_the_version_each_host_runs(board, tmp_path):
-    run, page, seconds = board
+    assert CHROMIUM is not None, "Debian's chromium is not installed: scripts/bootstrap.sh installs it"
+    run, page = board
     assert run.rc == 0, run.out[-3000:]
     assert f"The release board: {page}" in run.out
     # Read-only for the hosts: the page on the controller is the one change of the run.
     assert sum(run.changed().values()) == 1, run.recap
-    assert seconds < 90, f"the board took {seconds:.0f} s"
     expected = expected_versions()
 
     shot = tmp_path / "board.png"
