@@ -10,23 +10,15 @@ from __future__ import annotations
 
 import socket
 
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.promotion_gate import (
-    GateClients,
-    GateError,
-    as_output,
-    run_gate,
-)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.promotion_gate import gate_outcome
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import (
     REGISTRY_ARG_SPEC,
     registry_client,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import RegistryError
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.report import InfoError
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_deployer import ComposeDeployment
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.compose_report import project_report
 from ansible_collections.outerloop.docker.plugins.module_utils._platforms.deploy import run_deploy_module
-from ansible_collections.outerloop.docker.plugins.module_utils._primitives.secrets import sanitize
 
 # The history entries of the report (option report), as the deploy role's status shows them.
 REPORT_HISTORY = 3
@@ -50,17 +42,13 @@ def check_gate(module, client_factory=registry_client) -> dict:
     timeout = module.params["gate"]["timeout"]
     if timeout < 1:
         module.fail_json(msg=f"gate.timeout must be at least 1 second, not {timeout}")
-    options = gate_options(module.params)
-    clients = GateClients(options, timeout, client_factory)
-    result = {}
-    try:
-        run_gate(options, True, clients, socket.gethostname(), result)
-    except (GateError, ReleaseError, RegistryError) as exc:
-        result.pop("changed", None)
-        module.fail_json(msg=sanitize(str(exc), clients.secrets()), refused=True, gate=as_output(result))
-    module.no_log_values.update(clients.secrets())
+    result, refusal, secrets = gate_outcome(gate_options(module.params), True, client_factory, socket.gethostname(),
+                                            timeout)  # fmt: skip
+    if refusal is not None:
+        module.fail_json(msg=refusal, refused=True, gate=result)
+    module.no_log_values.update(secrets)
     result.pop("changed", None)
-    return as_output(result)
+    return result
 
 
 def report_after(module):

@@ -9,17 +9,9 @@ from __future__ import annotations
 
 import socket
 
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.promotion_gate import (
-    GateClients,
-    GateError,
-    as_output,
-    run_gate,
-)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.promotion_gate import gate_outcome
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import registry_client
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import RegistryError
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_push import push_client
-from ansible_collections.outerloop.docker.plugins.module_utils._primitives.secrets import sanitize
 
 
 def run_module(module, client_factory=None) -> None:
@@ -29,12 +21,9 @@ def run_module(module, client_factory=None) -> None:
         module.fail_json(msg=f"timeout must be at least 1 second, not {params['timeout']}")
     if client_factory is None:
         client_factory = push_client if params["state"] == "recorded" else registry_client
-    clients = GateClients(params, params["timeout"], client_factory)
-    result = {}
-    try:
-        run_gate(params, module.check_mode, clients, socket.gethostname(), result)
-    except (GateError, ReleaseError, RegistryError) as exc:
-        result.pop("changed", None)
-        module.fail_json(msg=sanitize(str(exc), clients.secrets()), **as_output(result))
-    module.no_log_values.update(clients.secrets())
-    module.exit_json(**as_output(result))
+    result, refusal, secrets = gate_outcome(params, module.check_mode, client_factory, socket.gethostname(),
+                                            params["timeout"])  # fmt: skip
+    if refusal is not None:
+        module.fail_json(msg=refusal, **result)
+    module.no_log_values.update(secrets)
+    module.exit_json(**result)

@@ -29,13 +29,15 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import check_manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.manifest import ReleaseError, check_manifest
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import RegistryError
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.compose_yaml import HAS_YAML
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
     ImageRefError,
     parse_image_ref,
     validate_tag,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.secrets import sanitize
 
 # An environment name, as inventories name them (qa, staging, production); it becomes part of a tag.
 _ENVIRONMENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -314,3 +316,18 @@ def as_output(result: dict) -> dict:
     if "services" not in result:
         return result
     return dict(result, services={name: gate.result() for name, gate in result["services"].items()})
+
+
+def gate_outcome(options: dict, check_mode: bool, client_factory, host: str, timeout: int) -> tuple:
+    """Run the gate with release_gate's ``options`` from ``host``: ``(result, refusal, secrets)``, the result as a
+    module returns it (without ``changed`` when refused), the refusal's message with every secret masked (None
+    when the gate passed), and the secret values the output must not show. release_gate's body and
+    compose_deploy's (option gate) both end here."""
+    clients = GateClients(options, timeout, client_factory)
+    result = {}
+    try:
+        run_gate(options, check_mode, clients, host, result)
+    except (GateError, ReleaseError, RegistryError) as exc:
+        result.pop("changed", None)
+        return as_output(result), sanitize(str(exc), clients.secrets()), clients.secrets()
+    return as_output(result), None, clients.secrets()
