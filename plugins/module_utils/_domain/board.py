@@ -27,6 +27,12 @@ import html
 import re
 import time
 
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.promotion_gate import (
+    PASSED_PREFIX,
+    GateError,
+    check_environment,
+    passed_tag,
+)
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.status import environment_status
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
     ImageRefError,
@@ -34,11 +40,8 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image
 )
 
 SCHEMA = "outerloop.docker/board/v1"
-PASSED_PREFIX = "passed"
 # The promotion proofs of a release in one environment, as the board shows them.
 PROOF_STATES = ("passed", "partial", "absent", "conflict", "unknown")
-_ENVIRONMENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
@@ -47,11 +50,6 @@ class BoardError(ValueError):
 
 
 # --------------------------------------------------------------------------- the proofs to look up
-
-
-def version_tag(version: str) -> str:
-    """The tag CI publishes a version under (the ``+`` of SemVer build metadata written ``_``), as release_gate."""
-    return str(version).replace("+", "_")
 
 
 def _report_info(report) -> dict:
@@ -82,8 +80,9 @@ def proof_lookups(report, environments) -> list:
         if not digest or not ref.registry:
             continue
         for environment in environments or []:
-            tag = f"{PASSED_PREFIX}-{environment}-{version_tag(version)}"
-            if not _ENVIRONMENT.match(str(environment)) or not _TAG.match(tag):
+            try:  # an environment or a version that cannot make a tag has no proof to look up
+                tag = passed_tag(check_environment(environment, "environment"), str(version))
+            except (GateError, ImageRefError):
                 continue
             lookups.append({"release_id": release_id, "environment": environment, "service": name,
                             "image": f"{ref.name}:{tag}", "digest": digest})  # fmt: skip
