@@ -55,7 +55,7 @@ EDGE_DIR = Path(__file__).resolve().parent / "edge"
 # The Compose hosts' front proxy (roles/front_proxy): HAProxy from Debian's package on the application base
 # (tests/lab/haproxy/Dockerfile), as the lab cannot pull the official image; saved as .lab/images/haproxy.tar,
 # which the front_proxy role loads (front_proxy_image_archive in the lab's inventories).
-HAPROXY_IMAGE = "outerloop-lab/haproxy:1"
+HAPROXY_IMAGE = "outerloop-lab/haproxy:2"
 HAPROXY_DIR = Path(__file__).resolve().parent / "haproxy"
 
 # `docker run` flags of a host (the Docker SDK has no spelling for systempaths=unconfined).
