@@ -5,7 +5,7 @@
 1. Two new commits of the sample application, each changing the api alone, through ci.yml: releases A
    and B (not timed), A through qa and staging.
 2. The production promote of A (canary first, soak, then the other host), then the same promote again
-   with nothing to change. Ratio rerun / first (aim: at most 0.15).
+   with nothing to change, three times (the median). Ratio rerun / first (aim: at most 0.15).
 3. Per host, on qa1, release A then B as two projects of their own: one with today's deploy (docker
    compose up recreates the api, its port published by the container), one whose api switches behind
    the front proxy. Ratio switch / recreate for the deploy of B (aim: at most 1.3).
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -82,7 +83,10 @@ def main() -> None:
     playbook("outerloop.docker.deploy", "inventories/qa", "-e", a)
     playbook("outerloop.docker.promote", "inventories/staging", "-e", a)
     first = playbook("outerloop.docker.promote", "inventories/production", "-e", a)
-    rerun = playbook("outerloop.docker.promote", "inventories/production", "-e", a)
+    # The rerun changes nothing, so it can be measured again: the median of three, each printed (the lab's
+    # health checks and whatever else runs on the machine make single runs vary by a second or two).
+    reruns = [playbook("outerloop.docker.promote", "inventories/production", "-e", a) for _ in range(3)]
+    rerun = statistics.median(reruns)
 
     times = {}
     for name, port, proxied in (("bench-recreate", 18091, False), ("bench-switch", 18092, True)):
@@ -93,7 +97,8 @@ def main() -> None:
 
     print(f"{'measurement':58} {'seconds':>8}")
     print(f"{'production promote of a new release (canary, soak, prod2)':58} {first:8.1f}")
-    print(f"{'the same promote again, nothing to change':58} {rerun:8.1f}")
+    print(f"{'the same promote again, nothing to change (median of 3)':58} {rerun:8.1f}")
+    print(f"{'  the three reruns':58} {' / '.join(f'{t:.1f}' for t in reruns):>8}")
     print(f"{'qa1: deploy of the next release, docker compose up':58} {times['bench-recreate']:8.1f}")
     print(f"{'qa1: deploy of the next release, switched behind the proxy':58} {times['bench-switch']:8.1f}")
     print(f"ratio rerun / first promote:   {rerun / first:.2f} (aim <= 0.15)")
