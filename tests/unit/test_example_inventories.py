@@ -291,3 +291,26 @@ def test_the_secrets_a_real_setup_needs_are_set_from_vault(listed):
             assert isinstance(notify, str), f"{host}: deploy_notify names its URLs in plain text"
             assert re.search(r"\bvault_\w*url\b", notify), host
             assert "://" not in notify, host
+
+
+def test_docs_secrets_names_every_secret_and_vault_variable_of_the_kit(listed):
+    """docs/secrets.md lists what the kit's vault files hold and every secret variable the kit sets."""
+    documented = set(re.findall(r"`([A-Za-z_]\w*)`", (ROOT / "docs" / "secrets.md").read_text()))
+    in_vault = {key for path in vault_files() for key in yaml.safe_load(path.read_text())}
+    secrets = {"registry_users", "build_agent_registry_logins", "docker_host_registry_logins", "deploy_notify"}
+    for listing in listed.values():
+        for variables in hostvars(listing).values():
+            secrets |= {where.split(".")[0].split("[")[0] for where, _ in secret_values(variables)}
+    assert sorted((in_vault | secrets) - documented) == []
+
+
+def test_kit_readme_runs_the_playbooks_there_are():
+    readme = (KIT / "README.md").read_text()
+    named = set(re.findall(r"outerloop\.docker\.(\w+)", readme))
+    assert {"provision", "ci", "deploy", "promote", "status", "rollback"} <= named
+    assert sorted(name for name in named if not (ROOT / "playbooks" / f"{name}.yml").exists()) == []
+    # It says where every vault file is, and how to encrypt them.
+    for path in vault_files():
+        assert str(path.relative_to(KIT)) in readme, path
+    assert "ansible-vault encrypt" in readme
+    assert "outerloop_release_path" in readme
