@@ -13,8 +13,9 @@ log() { printf '[bootstrap] %s\n' "$*"; }
 
 # 1. Debian packages (apt-get only when one is missing).
 # chromium (with chromium-driver): the headless browser that tests the release board (test_89_board).
+# The shellcheck package: ansible-test sanity checks the shell scripts with it (it skips them without it).
 PKGS=(docker.io debootstrap openssh-client git rsync make openssl busybox-static ca-certificates python3-venv
-  chromium chromium-driver)
+  chromium chromium-driver shellcheck)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -32,8 +33,7 @@ if ! docker info >/dev/null 2>&1; then
   else
     # A daemon that is still shutting down (it stops every container first) holds the pid file.
     for _ in $(seq 1 180); do
-      [ -f /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null || break
-      sleep 1
+      if [ -f /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then sleep 1; else break; fi
     done
     log "starting dockerd (log: /var/log/dockerd.log)"
     nohup dockerd >/var/log/dockerd.log 2>&1 &
