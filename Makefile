@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PLAYBOOK := $(VENV)/bin/ansible-playbook -i inventories/lab
 
-.PHONY: cd demo test bootstrap lab-up lab-down lab-status provision smoke ci lint sanity unit integration bench clean bench-ci bench-cd
+.PHONY: cd demo test bootstrap lab-up lab-down lab-status provision smoke ci lint sanity unit integration bench clean bench-ci bench-cd \
+	dist release-checks
 
 ## The main job, the whole outer loop: lab up, provision every host and the registry, push/pull
 ## through the registry, the CI half for the sample application (build, test, publish, release
@@ -63,6 +64,19 @@ unit: bootstrap
 
 integration: lab-up
 	$(PY) -m pytest tests/integration -q
+
+## The release tarball users install (galaxy.yml's build_ignore says what it leaves out), in build/dist.
+## Needs .venv only (make bootstrap): no Docker, no lab.
+dist:
+	$(VENV)/bin/ansible-galaxy collection build --output-path build/dist --force
+	@tarball=build/dist/$$(sed -n 's/^namespace: *//p' galaxy.yml)-$$(sed -n 's/^name: *//p' galaxy.yml)-$$(sed -n 's/^version: *//p' galaxy.yml).tar.gz; \
+	  size=$$(stat -c %s $$tarball); \
+	  echo "$$tarball: $$size bytes ($$((size / 1024)) KiB), $$(tar -tzf $$tarball | grep -cv '/$$') files"
+
+## The publishing checks on that tarball: galaxy-importer, antsibull-docs, ansible-test sanity, a clean install
+## (scripts/release-checks.sh, docs/release.md).
+release-checks:
+	bash scripts/release-checks.sh
 
 clean: lab-down
 	rm -rf build tests/output .lab/collections
