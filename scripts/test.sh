@@ -3,7 +3,7 @@
 #   bootstrap -> lab -> pytest (unit + integration), with ruff -> ansible-lint -> ansible-test sanity beside them
 # Ends with pytest's summary line.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 VENV=.venv
 declare -a TIMES=()
 FAILED=()

@@ -85,7 +85,7 @@ def main() -> None:
     first = playbook("outerloop.docker.promote", "inventories/production", "-e", a)
     # The rerun changes nothing, so it can be measured again: the median of three, each printed (the lab's
     # health checks and whatever else runs on the machine make single runs vary by a second or two).
-    reruns = [playbook("outerloop.docker.promote", "inventories/production", "-e", a) for _ in range(3)]
+    reruns = [playbook("outerloop.docker.promote", "inventories/production", "-e", a) for _attempt in range(3)]
     rerun = statistics.median(reruns)
 
     times = {}

@@ -300,7 +300,7 @@ def test_docs_secrets_names_every_secret_and_vault_variable_of_the_kit(listed):
     secrets = {"registry_users", "build_agent_registry_logins", "docker_host_registry_logins", "deploy_notify"}
     for listing in listed.values():
         for variables in hostvars(listing).values():
-            secrets |= {where.split(".")[0].split("[")[0] for where, _ in secret_values(variables)}
+            secrets |= {where.split(".")[0].split("[")[0] for where, _value in secret_values(variables)}
     assert sorted((in_vault | secrets) - documented) == []
 
 
