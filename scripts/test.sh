@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: every quality gate, from a fresh Debian machine, with each stage timed.
-#   bootstrap -> lab -> pytest (unit + integration), with ruff -> ansible-lint -> ansible-test sanity beside them
+#   bootstrap -> lab -> pytest (unit + integration), with ruff -> ansible-lint -> ansible-test sanity -> the
+#   release checks of the built tarball (scripts/release-checks.sh) beside them
 # Ends with pytest's summary line.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -31,6 +32,7 @@ static_checks() {
   stage ruff bash -c "$VENV/bin/ruff check . && $VENV/bin/ruff format --check ."
   stage ansible-lint "$VENV/bin/ansible-lint" --profile production
   stage sanity bash scripts/sanity.sh
+  stage release-checks bash scripts/release-checks.sh  # the tarball: galaxy-importer, docs lint, sanity, install
   printf '%s\n' "${TIMES[@]}" >tests/output/static.times
   printf '%s\n' "${FAILED[@]}" >tests/output/static.failed
 }
