@@ -184,11 +184,7 @@ def _for_each_service(gates: dict, client_for, work) -> None:
     authorization scope), so a release of N services waits for one service's round trips, not for N. The first
     error, in the order of the services, is raised once every lookup has ended."""
     clients = {name: client_for(gate.repository) for name, gate in gates.items()}  # made here, in one thread
-    if len(gates) < 2:
-        for name, gate in gates.items():
-            work(gate, clients[name])
-        return
-    with ThreadPoolExecutor(max_workers=min(len(gates), 8)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(len(gates), 8))) as pool:
         futures = [pool.submit(work, gate, clients[name]) for name, gate in gates.items()]
     for future in futures:
         future.result()
