@@ -7,9 +7,14 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     # The Docker Engine options of every module that talks to an engine (module_utils._primitives.engine
-    # ENGINE_ARG_SPEC), one wording and one default for all of them. What an engine means for one module (where
+    # ENGINE_ARG_SPEC), one wording and one default for all of them, and the Docker SDK they need (MIN_SDK_VERSION and
+    # SDK_NEEDS there). What an engine means for one module (where
     # its paths are, what its timeout leaves out) is in that module's notes.
     DOCUMENTATION = r"""
+requirements:
+  - The Docker SDK for Python (C(docker)) 5.0.3 or later where the module runs (Debian 12's C(python3-docker) is 5.0.3),
+    and 7.1.0 or later beside C(requests) 2.32 or later (6.1.0 or later beside C(urllib3) 2). A module run with an SDK
+    that cannot work fails, naming the version it found and the one it needs.
 options:
   docker_host:
     description:

@@ -181,8 +181,7 @@ attributes:
         O(proxy), the proxy's file names the containers that run), nothing is pulled or recreated, the proxy is not
         reloaded and C(changed=false) (unless retention, O(keep_releases), prunes a release).
 requirements:
-  - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) and PyYAML (C(python3-yaml)) on the
-    Docker host
+  - PyYAML (C(python3-yaml)) on the Docker host
   - Docker Compose v2 (C(docker compose)) on the Docker host
 notes:
   - Images are pulled with the Docker SDK using the host's stored registry login (C(/root/.docker/config.json) for

@@ -108,8 +108,6 @@ attributes:
     description:
       - The module never changes anything; RV(ignore:changed) is always V(false). What it reports changes with
         what runs.
-requirements:
-  - Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the Docker host
 notes:
   - The free space of Docker's root directory is read only when the engine is this host's (a C(unix://) socket).
   - The playbook C(outerloop.docker.diagnose) runs this module on every host of an environment and writes one

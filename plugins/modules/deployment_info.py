@@ -77,8 +77,6 @@ attributes:
     support: full
     description:
       - The module never changes anything; RV(ignore:changed) is always V(false).
-requirements:
-  - Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the Docker host
 notes:
   - Compose services that are not in the release (a public C(redis), say) are recognised as part of the
     application from the release's compose file, which needs PyYAML (C(python3-yaml)) on the host. Without

@@ -163,7 +163,6 @@ attributes:
     description:
       - A second run with the same image and tags pushes nothing and reports no change.
 requirements:
-  - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the target
   - A running Docker Engine reachable at O(docker_host), and HTTPS access from the target to the registry
 notes:
   - The engine trusts a registry's CA from C(/etc/docker/certs.d/HOST:PORT/ca.crt) on its host, and treats

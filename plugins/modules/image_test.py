@@ -185,7 +185,6 @@ attributes:
       - With O(skip_passed=true) an image that passed before is not run again, so a second run after a pass
         reports RV(changed=false). A failed test runs again.
 requirements:
-  - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the host the module runs on
   - A running Docker Engine reachable at O(docker_host)
 notes:
   - O(volumes) and O(results_dest) are paths on the host of the Docker Engine of O(docker_host); O(record_dir) is on

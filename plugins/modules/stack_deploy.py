@@ -125,8 +125,7 @@ attributes:
         no task is restarted and C(changed=false) (unless retention, O(keep_releases), prunes a release's files).
         The module still checks that the stack has converged.
 requirements:
-  - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) and PyYAML (C(python3-yaml)) on the
-    manager
+  - PyYAML (C(python3-yaml)) on the manager
   - The Docker CLI (C(docker stack)) on the manager, which must be a swarm manager
 notes:
   - "Files on the manager: C(<state_dir>/<stack>/history.json), C(<state_dir>/<stack>/lock) and

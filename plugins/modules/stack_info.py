@@ -51,8 +51,7 @@ attributes:
     description:
       - It never changes anything and always returns C(changed=false).
 requirements:
-  - The Docker SDK for Python (C(docker)) on the manager, and PyYAML (C(python3-yaml)) to read the release's compose
-    file for RV(stack.drift.extra)
+  - PyYAML (C(python3-yaml)) on the manager, to read the release's compose file for RV(stack.drift.extra)
 seealso:
   - module: outerloop.docker.stack_deploy
   - module: outerloop.docker.deployment_info
