@@ -2,11 +2,14 @@
 # Copyright (c) 2026 outerloop.docker contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Logging in to a registry: the check through the Docker Engine, and the module run.
+"""Logging in to a registry: the check through the Docker Engine, the check from this host, and the module run.
 
 ``verify_login`` asks the Docker Engine to log in (``POST /auth``, what ``docker login`` does):
 the daemon contacts the registry itself, with the CA from ``/etc/docker/certs.d/HOST:PORT/``, so a
 login that passes here is one that ``docker pull``/``docker push`` on that engine will accept.
+``check_registry`` (``state=verified``) needs no engine: the registry client of _domain.registry_client
+asks ``/v2/`` from this host, trusting what the engine here trusts, with the given credentials or the
+stored login, and writes nothing (a preflight before a build that will push).
 ``run_module`` is the edge: it turns the errors of the pure helpers into ``fail_json``.
 """
 
@@ -19,7 +22,13 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_auth import login_hint
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import (
+    RegistryClient,
+    registry_client,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import CERTS_D, RegistryError
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docker_config import (
+    INDEX_SERVER,
     DockerConfigError,
     check_username,
     credential_helper,
@@ -115,10 +124,87 @@ def verify_login(docker_host: str, registry: str, username: str, password: str, 
     return token or None
 
 
+class LoginCheckClient(RegistryClient):
+    """The registry client of the login check: it trusts exactly what the Docker Engine on this host trusts."""
+
+    def tls_hint(self) -> str:
+        return (
+            f"Put the CA that signed the registry's certificate at {CERTS_D}/{self.registry}/ca.crt on this host "
+            "(the Docker Engine reads it there too, no restart needed), and check that the registry is named as "
+            "its certificate names it."
+        )
+
+
+def check_registry(params: dict, no_log_values: set, transport=None) -> dict:
+    """``state=verified``: the registry answers ``GET /v2/`` from this host over TLS trusted as the Docker
+    Engine here trusts it, and accepts the credentials (the username/password options, else the login stored
+    in the Docker config of ``user`` or ``config_path``). Reads only. Returns the module's result; raises
+    RegistryError (with its ``kind``) or DockerConfigError. Every secret it meets goes into ``no_log_values``.
+    """
+    registry = normalize_registry(params["registry"])
+    if params["username"]:
+        check_username(params["username"])
+        if not params["password"]:
+            raise DockerConfigError(f"password is required with username {params['username']!r}")
+        config_path = None
+    else:
+        config_path = params["config_path"] or default_config_path(resolve_user(params["user"]).home)
+    client_params = {
+        "username": params["username"],
+        "password": params["password"],
+        "config_path": config_path,
+        "user": None,
+    }
+    # The client speaks to the registry named as in an image reference; the Docker Hub's key is its index URL.
+    client_registry = "docker.io" if registry == INDEX_SERVER else registry
+    client = registry_client(
+        client_registry, client_params, params["timeout"], transport=transport, client_class=LoginCheckClient
+    )
+    no_log_values.update(client.secrets)
+    try:
+        authenticated = client.ping()
+    finally:
+        no_log_values.update(client.secrets)  # a token the registry issued on the way
+    credentials = client.auth.credentials
+    return {
+        "changed": False,
+        "registry": registry,
+        "config_path": config_path,
+        "username": credentials.username if credentials else None,
+        "authenticated": authenticated,
+        "credentials_from": "the module options" if params["username"] else (config_path if credentials else None),
+    }
+
+
+def run_verified(module) -> None:
+    """``state=verified`` at the edge: ``changed`` is never true; a failure says why in ``reason`` (the ``kind``
+    of RegistryError, or ``input`` for an option or a Docker config that cannot be used)."""
+    secrets = set()
+    try:
+        result = check_registry(module.params, secrets)
+    except (DockerConfigError, RegistryError) as exc:
+        module.no_log_values.update(secrets)
+        try:
+            registry = normalize_registry(module.params["registry"])
+        except DockerConfigError:
+            registry = module.params["registry"]
+        module.fail_json(
+            msg=sanitize(str(exc), secrets), registry=registry, reason=getattr(exc, "kind", "input"), changed=False
+        )
+    else:
+        module.no_log_values.update(secrets)
+        module.exit_json(**result)
+
+
 def run_module(module) -> None:
     """Run outerloop.docker.registry_login with the module's parameters; exits the module."""
     params = module.params
     state = params["state"]
+    if state == "verified":
+        if params["timeout"] < 1:
+            module.fail_json(msg=f"timeout must be at least 1 second, not {params['timeout']}")
+        run_verified(module)
+        return
     username = params["username"]
     password = params["password"]
     if state == "present" and not HAS_DOCKER:

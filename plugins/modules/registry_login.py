@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: registry_login
-short_description: Log a user in to a Docker registry, or out of it
+short_description: Log a user in to a Docker registry, out of it, or check a login
 version_added: 0.1.0
 description:
   - Stores the credentials for one registry in a user's Docker CLI config file
@@ -21,6 +21,12 @@ description:
     refuses the login (wrong password, unknown registry, untrusted certificate) the module fails and
     writes nothing, so an earlier login stays intact. This check runs in check mode too; it changes
     nothing.
+  - With O(state=verified) the module only checks, from the host it runs on, that the registry is reachable,
+    that its TLS certificate is trusted there, and that it accepts the credentials (O(username) and O(password),
+    else the login stored in the Docker config of O(user) or O(config_path)), with C(GET /v2/) as
+    C(docker login) does. It needs neither the Docker Engine nor the Docker SDK, writes nothing and pushes
+    nothing; each of the three failures has its own message and RV(reason). A CI run uses
+    it as a preflight, to fail in seconds instead of after every build and test.
   - The file is only rewritten when the stored credentials for the registry differ from the wanted
     ones. Every other key of the file (other registries, C(proxies), C(credHelpers), ...) is kept
     as it is. The file is replaced atomically, with mode C(0600), owned by O(user).
@@ -40,10 +46,14 @@ options:
   username:
     description:
       - The user name at the registry. Required with O(state=present).
+      - With O(state=verified), the credentials to check; without it, the login stored in the Docker config of
+        O(user) (or O(config_path)) is checked, read as C(docker) reads it (an inline C(auths) entry, or the
+        credential helper the file names).
     type: str
   password:
     description:
-      - The password or access token at the registry. Required with O(state=present).
+      - The password or access token at the registry. Required with O(state=present), and with O(username) for
+        O(state=verified).
       - Never logged nor returned.
     type: str
   state:
@@ -51,8 +61,12 @@ options:
       - V(present) verifies the credentials through the Docker Engine and stores them.
       - V(absent) removes the registry's entry (including aliases such as V(https://reg1:5000)), without
         contacting the engine or the registry.
+      - V(verified) checks, without the engine and without writing anything, that the registry answers from this
+        host over TLS trusted here and accepts the credentials (O(username)/O(password), else the stored login
+        of O(user) or O(config_path)). It fails when the registry is unreachable, its certificate is not trusted,
+        it rejects the credentials, or it asks for a login and none is stored.
     type: str
-    choices: [present, absent]
+    choices: [present, absent, verified]
     default: present
   user:
     description:
@@ -61,6 +75,7 @@ options:
       - The file, and any directory the module creates for it (mode C(0700)), is owned by this user and
         its primary group.
       - Defaults to the user the module runs as. Writing for another user needs root (C(become)).
+      - With O(state=verified) and no O(username), the account whose stored login is checked.
     type: str
   config_path:
     description:
@@ -74,6 +89,7 @@ attributes:
     description:
       - Verifies the credentials (verification writes nothing) and reports whether the file would
         change, exactly as a real run would, without writing it.
+      - O(state=verified) never changes anything and runs the same check in check mode.
   diff_mode:
     support: full
     description:
@@ -83,10 +99,17 @@ attributes:
     support: full
     description:
       - A second run with the same options reports no change and does not rewrite the file.
+      - O(state=verified) always reports no change.
 requirements:
   - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the target, for O(state=present)
   - A running Docker Engine reachable at O(docker_host), for O(state=present)
 notes:
+  - O(state=verified) contacts the registry from the host the module runs on, over HTTPS, trusting the system CAs
+    and the C(*.crt) files of C(/etc/docker/certs.d/HOST:PORT/) there, and presenting a client certificate found
+    there, as the Docker Engine on that host does; O(docker_host) is not used. O(timeout) is then the time to wait
+    for each answer of the registry (or of its token service, which gets a token request without a scope, as
+    C(docker login) sends). Whether the account may push to a given repository is decided by the registry at
+    push time; a registry with plain htpasswd authentication lets every accepted user push.
   - The login is verified by the Docker Engine of O(docker_host), so the TLS certificates and the
     C(/etc/docker/certs.d) directory that count are the ones of that engine's host, and O(timeout) includes the time
     the engine takes to reach the registry.
@@ -131,6 +154,21 @@ EXAMPLES = r"""
     state: absent
   become: true
 
+- name: Before a build, check that the registry is reachable, trusted and accepts the build user's stored login
+  outerloop.docker.registry_login:
+    registry: reg1:5000
+    user: build
+    state: verified
+    timeout: 10
+  become: true
+
+- name: Check credentials from Vault without storing them
+  outerloop.docker.registry_login:
+    registry: reg1:5000
+    username: ci
+    password: "{{ vault_registry_ci_password }}"
+    state: verified
+
 - name: Write the credentials into a separate config, used with docker --config /srv/ci/.docker
   outerloop.docker.registry_login:
     registry: reg1:5000
@@ -150,15 +188,40 @@ registry:
 config_path:
   description:
     - The Docker config file that was checked and, if the task changed it, written.
+    - With O(state=verified), the file whose stored login was checked; V(null) when O(username) was given.
   returned: always
   type: str
   sample: /home/build/.docker/config.json
 username:
   description:
     - The user name stored for the registry. The password is never returned.
-  returned: when O(state=present)
+    - With O(state=verified), the user name whose credentials were checked (V(null) when none were found and
+      the registry did not ask for any).
+  returned: when O(state=present) or O(state=verified)
   type: str
   sample: ci
+authenticated:
+  description:
+    - Whether the registry asked for the credentials and accepted them. V(false) means it lets anyone in.
+  returned: when O(state=verified) succeeds
+  type: bool
+  sample: true
+credentials_from:
+  description:
+    - Where the checked credentials came from, V(the module options) or the Docker config file; V(null) when
+      none were found.
+  returned: when O(state=verified) succeeds
+  type: str
+  sample: /home/build/.docker/config.json
+reason:
+  description:
+    - Why O(state=verified) failed, for a playbook that picks its own next step. V(unreachable) (no connection
+      to the registry), V(tls) (its certificate is not trusted on this host, or the TLS handshake failed),
+      V(credentials) (the registry rejected them), V(login_required) (it asks for a login and none is stored),
+      V(input) (an option, or a stored login that cannot be read), V(error) (any other answer).
+  returned: when O(state=verified) fails
+  type: str
+  sample: credentials
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -172,7 +235,7 @@ def main():
             "registry": {"type": "str", "required": True},
             "username": {"type": "str"},
             "password": {"type": "str", "no_log": True},
-            "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+            "state": {"type": "str", "default": "present", "choices": ["present", "absent", "verified"]},
             "user": {"type": "str"},
             "config_path": {"type": "path"},
             **ENGINE_ARG_SPEC,

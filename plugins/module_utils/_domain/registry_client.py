@@ -208,19 +208,26 @@ class RegistryClient:
     # -- messages --
 
     def _where(self, image: str) -> str:
-        return f"registry {self.registry} (image {image}, from host {socket.gethostname()})"
+        about = f"image {image}, " if image else ""
+        return f"registry {self.registry} ({about}from host {socket.gethostname()})"
+
+    def tls_hint(self) -> str:
+        """What to do about a certificate this host does not trust (a subclass without ca_path says less)."""
+        default_dir = os.path.join(CERTS_D, self.registry)
+        return (
+            "Give the CA that signed the registry's certificate "
+            f"with ca_path, or put it at {default_dir}/ca.crt on this host (where the Docker Engine looks too)."
+        )
 
     def _fail_connection(self, exc: BaseException, url: str, image: str):
         tls, what = describe_connection_error(exc)
         if tls:
-            default_dir = os.path.join(CERTS_D, self.registry)
-            hint = (
-                f"TLS was set up {self.tls.describe()}. Give the CA that signed the registry's certificate "
-                f"with ca_path, or put it at {default_dir}/ca.crt on this host (where the Docker Engine looks too)."
-            )
+            hint = f"TLS was set up {self.tls.describe()}. {self.tls_hint()}"
         else:
             hint = "Check the registry address and port, that the registry runs, and that this host can reach it."
-        raise RegistryError(f"cannot reach {self._where(image)} at {url}: {what}. {hint}") from None
+        raise RegistryError(
+            f"cannot reach {self._where(image)} at {url}: {what}. {hint}", "tls" if tls else "unreachable"
+        ) from None
 
     # -- HTTP with authentication --
 
@@ -251,11 +258,13 @@ class RegistryClient:
         if self.auth.credentials is None:
             raise RegistryError(
                 f"{self._where(image)} requires a login ({text or 'HTTP 401'}) and {self.auth.source}. "
-                "Give username and password, or log in with outerloop.docker.registry_login."
+                "Give username and password, or log in with outerloop.docker.registry_login.",
+                "login_required",
             )
         raise RegistryError(
             f"{self._where(image)} rejected the credentials: {self.auth.describe()} ({text or 'HTTP 401'}). "
-            "Check the user name and password, or log in again with outerloop.docker.registry_login."
+            "Check the user name and password, or log in again with outerloop.docker.registry_login.",
+            "credentials",
         )
 
     def _answer_challenge(self, header: str, scope: str, image: str, body: bytes) -> str:
@@ -280,7 +289,8 @@ class RegistryClient:
         query = {}
         if params.get("service"):
             query["service"] = params["service"]
-        query["scope"] = params.get("scope") or scope
+        if params.get("scope") or scope:  # a login check (GET /v2/) asks for a token without a scope
+            query["scope"] = params.get("scope") or scope
         creds = self.auth.credentials
         headers = {}
         data = None
@@ -314,6 +324,29 @@ class RegistryClient:
             raise RegistryError(f"the token service {realm} of {self._where(image)} answered without a token.")
         self.secrets.append(token)
         return token
+
+    # -- the login check --
+
+    def ping(self) -> bool:
+        """``GET /v2/`` with the credentials, the check ``docker login`` makes: the registry answers, its
+        TLS certificate is trusted here, and it accepts the credentials when it asks for any (a token without
+        a scope from a token service). Nothing is read or pushed.
+
+        Returns whether the registry asked for the credentials (False: it lets anyone in); raises
+        RegistryError (with its ``kind``) when it cannot be reached, is not trusted or rejects them.
+        """
+        status, _headers, body = self.get("/v2/", "", "")
+        if status == 200:
+            return "" in self._authorization
+        if status == 404:
+            raise RegistryError(
+                f"{self._where('')} answered HTTP 404 for /v2/: nothing there serves the Registry HTTP API v2. "
+                "Check the registry address and port."
+            )
+        raise RegistryError(
+            f"{self._where('')} answered HTTP {status} for /v2/ ({registry_error_text(body) or 'no details'}). "
+            "Check that the registry runs and is healthy."
+        )
 
     # -- lookups --
 
@@ -453,7 +486,9 @@ def registry_client(
         auth = resolve_auth(params, registry, runner)
     except DockerConfigError as exc:
         about = f" (image {image})" if image else ""
-        raise RegistryError(f"cannot read the credentials stored for registry {registry}{about}: {exc}") from None
+        raise RegistryError(
+            f"cannot read the credentials stored for registry {registry}{about}: {exc}", "input"
+        ) from None
     tls = tls_settings(api_host(registry), params.get("ca_path"), params.get("validate_certs", True))
     if transport is None:
         try:

@@ -33,7 +33,14 @@ USER_AGENT = "outerloop.docker"
 
 class RegistryError(Exception):
     """A registry that could not be reached or answered wrongly; the message names registry, image and
-    the next step."""
+    the next step. ``kind`` says what went wrong, for a caller that picks its own next step:
+    ``unreachable`` (no connection), ``tls`` (certificate or handshake), ``credentials`` (rejected),
+    ``login_required`` (the registry asks for a login and none was found), ``input`` (stored credentials that
+    cannot be read), or ``error`` (anything else)."""
+
+    def __init__(self, message: str, kind: str = "error"):
+        super().__init__(message)
+        self.kind = kind
 
 
 # --- TLS -------------------------------------------------------------------------------------
