@@ -64,6 +64,10 @@ options:
     type: int
     default: 5
 attributes:
+  action:
+    support: full
+    description:
+      - An action plugin runs the module on the host and applies O(query) to its result on the controller.
   check_mode:
     support: full
     description:
@@ -122,9 +126,28 @@ EXAMPLES = r"""
     project: sample-app
     history_limit: 3
   register: info
+
+# A job template that hands on only what the next one needs (query_result, the full result beside it).
+- name: The release, its health and the digest of each service
+  outerloop.docker.deployment_info:
+    project: sample-app
+    history_limit: 0
+    query: "deployment.{release: release_id, healthy: healthy, digests: services.*.digest}"
+  register: info
+
+- name: Hand it on (the job's artifacts in AWX)
+  ansible.builtin.set_stats:
+    data:
+      running: "{{ info.query_result }}"
 """
 
 RETURN = r"""
+query_result:
+  description:
+    - The result of O(query), applied on the controller to the module's result (RV(deployment), RV(watch), ...).
+  returned: when O(query) is given
+  type: raw
+  sample: {"release": "sample-app-1.4.0-b42-3f2a9c1d0b8e", "healthy": true, "digests": ["sha256:6c3c624b58db..."]}
 watch:
   description:
     - What the O(watch) saw; on a failed watch it is returned with the failure.

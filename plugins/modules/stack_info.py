@@ -38,6 +38,10 @@ options:
     type: path
     default: /var/lib/outerloop/stacks
 attributes:
+  action:
+    support: full
+    description:
+      - An action plugin runs the module on the host and applies O(query) to its result on the controller.
   check_mode:
     support: full
     description:
@@ -76,9 +80,24 @@ EXAMPLES = r"""
     stack: sample-app
     history_limit: 0
   register: info
+
+- name: Only the release and whether it is in sync (query_result; the full result beside it)
+  outerloop.docker.stack_info:
+    stack: sample-app
+    history_limit: 0
+    query: "stack.{release: release_id, in_sync: drift.in_sync}"
+  delegate_to: "{{ groups['swarm_managers'][0] }}"
+  run_once: true
+  register: info
 """
 
 RETURN = r"""
+query_result:
+  description:
+    - The result of O(query), applied on the controller to the module's result (RV(stack)).
+  returned: when O(query) is given
+  type: raw
+  sample: {"release": "sample-app-1.4.0-b42-3f2a9c1d0b8e", "in_sync": true}
 stack:
   description: What the stack runs.
   returned: success

@@ -39,6 +39,9 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engin
 REPORT_ARG_SPEC = {
     "release": {"type": "dict"},
     "history_limit": {"type": "int", "default": 10},
+    # A JMESPath expression, applied to the result on the controller by the action plugin (plugin_utils._query),
+    # which takes it out of the module's arguments: the module itself never sees it.
+    "query": {"type": "str"},
 }
 
 
