@@ -333,6 +333,7 @@ def test_verified_unreachable_and_untrusted_are_told_apart(registry, failure, re
     assert module.result["reason"] == reason
     for word in ["reg1:5000", *words]:
         assert word in module.result["msg"]
+    assert "ca_path" not in module.result["msg"]  # not an option of registry_login: the engine would not read it
 
 
 def test_verified_not_a_registry(registry):
