@@ -2,13 +2,15 @@
 # Copyright (c) 2026 outerloop.docker contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Building one image with the engine's classic builder, through the Docker SDK's low-level API.
+"""Building images with BuildKit (through the docker CLI, ``_platforms.buildkit``) or, when asked for, the
+engine's classic builder (through the Docker SDK's low-level API).
 
 The pure parts (label computation, the changed rule, the check mode prediction) are plain
-functions, tested without Docker; reading the build stream is ``_domain.build_log`` and what an
-image holds (reuse_unchanged's content key, the declared build arguments) ``_domain.image_content``.
-``build_image`` talks to the engine and raises ImageBuildError; ``run_module`` is the edge that
-turns errors into fail_json.
+functions, tested without Docker; reading the build output is ``_domain.build_log`` (classic) and
+``_domain.buildkit_log`` (BuildKit), and what an image holds (reuse_unchanged's content key, the
+declared build arguments) ``_domain.image_content``. The engine's image store (inspect, tag, the
+images of a content key) is read through the SDK for both builders. ``build_image`` raises
+ImageBuildError; ``run_module`` is the edge that turns errors into fail_json.
 """
 
 from __future__ import annotations
@@ -24,11 +26,23 @@ from ansible_collections.outerloop.docker.plugins.module_utils._domain.build_log
     BuildLog,
     failure_message,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.buildkit_log import (
+    BuildKitLog,
+    buildkit_failure_message,
+)
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.image_content import (
     content_key,
     declared_build_args,
     pick_reusable,
     split_build_args,
+)
+from ansible_collections.outerloop.docker.plugins.module_utils._platforms.buildkit import (
+    BuildKitCli,
+    BuildKitError,
+    build_host_name,
+    parse_secrets,
+    secret_args,
+    secret_masks,
 )
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import (
     TRANSPORT_ERRORS,
@@ -53,6 +67,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._primitives.label
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.labels import OCI_SOURCE as LABEL_SOURCE
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.labels import OCI_VERSION as LABEL_VERSION
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.parallel import merged_params, run_each
+from ansible_collections.outerloop.docker.plugins.module_utils._primitives.secrets import sanitize
 
 try:  # noqa: SIM105 - the missing SDK is reported by require_sdk
     import docker.errors
@@ -359,8 +374,97 @@ def _run_build(client, what: str, log: BuildLog, build_timeout: int, **build_arg
     return image_id
 
 
-def _reuse_or_label(client, request: BuildRequest, built_id: str, what: str, log: BuildLog) -> tuple:
-    """reuse_unchanged: an earlier image with the content key of ``built_id``, or a new labelled one on top.
+class ClassicBuilder:
+    """The engine's classic builder, through the Docker SDK (builder: classic)."""
+
+    name = "classic"
+    build_cli = None
+
+    def __init__(self, client):
+        self.client = client
+
+    def build(self, request: BuildRequest, what: str, labels: dict) -> tuple:
+        """The build of ``request`` with ``labels``; ``(image_id, log)``."""
+        log = BuildLog()
+        image_id = _run_build(
+            self.client,
+            what,
+            log,
+            request.build_timeout,
+            path=request.path,
+            dockerfile=request.dockerfile,
+            buildargs=request.build_args or None,
+            labels=labels or None,
+            target=request.target,
+            pull=request.pull,
+            nocache=request.nocache,
+        )
+        return image_id, log
+
+    def relabel(self, request: BuildRequest, what: str, built_id: str, labels: dict, log) -> str:
+        """An image of ``built_id``'s content with ``labels`` added: a one-line build FROM it."""
+        return _run_build(
+            self.client,
+            what,
+            log,
+            request.build_timeout,
+            fileobj=io.BytesIO(f"FROM {built_id}\n".encode()),
+            labels=labels,
+        )
+
+
+class BuildKitBuilder:
+    """BuildKit, through the docker CLI (builder: auto or buildkit); ``secrets`` are the ``--secret`` arguments."""
+
+    name = "buildkit"
+
+    def __init__(self, kit: BuildKitCli, secrets=None, masks=None):
+        self.kit = kit
+        self.build_cli = kit.build_cli
+        self.secrets = list(secrets or [])
+        self.masks = list(masks or [])
+
+    def build(self, request: BuildRequest, what: str, labels: dict, *, from_cache: bool = False) -> tuple:
+        """The build of ``request`` with ``labels``; ``(image_id, log)``. With ``from_cache`` the build is the
+        same once more (no --no-cache, no --pull), so every step comes from the cache of the build before."""
+        run = self.kit.build(
+            timeout=request.build_timeout,
+            context=request.path,
+            dockerfile=request.dockerfile_path,
+            labels=labels,
+            build_args=request.build_args,
+            target=request.target,
+            pull=request.pull and not from_cache,
+            nocache=request.nocache and not from_cache,
+            secrets=self.secrets,
+        )
+        log = BuildKitLog.parse(sanitize(run.output, self.masks))
+        if run.timed_out:
+            raise ImageBuildError(
+                f"{what} timed out after {request.build_timeout} s at {log.current_step or 'the start'}; raise "
+                "build_timeout if the build needs longer",
+                step=log.current_step,
+                log_tail=log.tail(),
+            )
+        if run.rc != 0:
+            raise ImageBuildError(buildkit_failure_message(what, log), step=log.current_step, log_tail=log.tail())
+        if not run.image_id:
+            raise ImageBuildError(f"{what}: {self.build_cli} wrote no image ID", log_tail=log.tail())
+        return run.image_id, log
+
+    def relabel(self, request: BuildRequest, what: str, built_id: str, labels: dict, log) -> str:
+        """The same build again, every step from the cache, with ``labels`` (BuildKit cannot build FROM an image ID)."""
+        image_id, _log = self.build(request, what, labels, from_cache=True)
+        return image_id
+
+
+def _same_content(before: dict, after: dict) -> bool:
+    layers = [((info or {}).get("RootFS") or {}).get("Layers") for info in (before, after)]
+    return bool(layers[0]) and layers[0] == layers[1]
+
+
+def _reuse_or_label(client, builder, request: BuildRequest, built_id: str, *, what: str, log) -> tuple:
+    """reuse_unchanged: an earlier image with the content key of ``built_id``, or a new labelled one of that content.
 
     Returns the image to tag and the result keys ``content_key``, ``reused`` and ``reused_from``.
     """
@@ -384,24 +488,30 @@ def _reuse_or_label(client, request: BuildRequest, built_id: str, what: str, log
             "revision": earlier.get(LABEL_REVISION),
         }
         return found["id"], {"content_key": key, "reused": reused, "reused_from": reused_from if reused else None}
-    labelled = _run_build(
-        client,
-        f"{what}, adding the per-commit labels",
-        log,
-        request.build_timeout,
-        fileobj=io.BytesIO(f"FROM {built_id}\n".encode()),
-        labels={**request.commit_labels, LABEL_CONTENT_KEY: key},
-    )
+    labels = {**request.commit_labels, LABEL_CONTENT_KEY: key}
+    if builder.name != "classic":
+        labels = {**request.content_labels, **labels}
+    labelled = builder.relabel(request, f"{what}, adding the per-commit labels", built_id, labels, log)
+    if not _same_content(info, _inspect(client, labelled)):
+        raise ImageBuildError(
+            f"{what}: the build with the per-commit labels did not come from the build cache of the build before it "
+            "(its layers differ), so its content key would be wrong; run the task again (was the build cache pruned "
+            "meanwhile?)"
+        )
     return labelled, {"content_key": key, "reused": False, "reused_from": None}
 
 
-def build_image(client, request: BuildRequest, *, check_mode: bool = False, docker_host: str = "") -> dict:
+def build_image(
+    client, request: BuildRequest, *, check_mode: bool = False, docker_host: str = "", builder=None, host: str = ""
+) -> dict:
+    """One build; ``builder`` is a BuildKitBuilder or ClassicBuilder (default: the classic builder of ``client``)."""
+    builder = builder or ClassicBuilder(client)
     refs = [str(ref) for ref in request.refs]
     existing = {}
     for ref in refs:
         info = _inspect(client, ref)
         existing[ref] = (info["Id"], _image_labels(info)) if info else None
-    result = {"tags": refs}
+    result = {"tags": refs, "builder": builder.name, "build_cli": builder.build_cli}
     if request.ignored_build_args:
         result["ignored_build_args"] = request.ignored_build_args
 
@@ -416,23 +526,11 @@ def build_image(client, request: BuildRequest, *, check_mode: bool = False, dock
         )
         return result
 
-    what = f"Building {request.refs[0].name} from {request.path} ({request.dockerfile}) on {docker_host}"
-    log = BuildLog()
-    image_id = _run_build(
-        client,
-        what,
-        log,
-        request.build_timeout,
-        path=request.path,
-        dockerfile=request.dockerfile,
-        buildargs=request.build_args or None,
-        labels=request.content_labels or None,
-        target=request.target,
-        pull=request.pull,
-        nocache=request.nocache,
-    )
+    engine = f"{host} ({docker_host})" if host and docker_host else (host or docker_host)
+    what = f"Building {request.refs[0].name} from {request.path} ({request.dockerfile}) on {engine}"
+    image_id, log = builder.build(request, what, request.content_labels)
     if request.reuse_unchanged:
-        image_id, reuse = _reuse_or_label(client, request, image_id, what, log)
+        image_id, reuse = _reuse_or_label(client, builder, request, image_id, what=what, log=log)
         result.update(reuse)
 
     for ref, tagged in zip(refs, request.refs, strict=True):
@@ -451,26 +549,82 @@ def build_image(client, request: BuildRequest, *, check_mode: bool = False, dock
     return result
 
 
-def _build_one(params: dict, *, check_mode: bool) -> dict:
+@dataclass
+class Builders:
+    """What every build of one task shares: the BuildKit CLI (None for the classic builder) and the secrets."""
+
+    kit: BuildKitCli | None = None
+    secrets: list = field(default_factory=list)
+    masks: list = field(default_factory=list)
+    host: str = ""
+
+    def for_client(self, client):
+        if self.kit is None:
+            return ClassicBuilder(client)
+        return BuildKitBuilder(self.kit, self.secrets, self.masks)
+
+
+def _setup_builders(module) -> tuple:
+    """The builder the task asked for and its secrets, checked: ``(kit or None, BuildSecret list)``."""
+    params = module.params
+    requested = params.get("builder") or "auto"
+    host = build_host_name()
+    secrets = parse_secrets(params.get("secrets"), host=host)
+    if requested == "classic" and secrets:
+        raise BuildKitError(
+            f"secrets ({', '.join(secret.id for secret in secrets)}) need BuildKit, and builder is classic: the "
+            "classic builder has no build secrets (a build argument would stay in the image's history). Set "
+            "builder: auto or buildkit"
+        )
+    kit = None if requested == "classic" else BuildKitCli(module, requested)
+    return kit, secrets, host
+
+
+def _mask_result(result: dict, masks) -> dict:
+    """The result with every secret masked in its texts (the build output may have printed one)."""
+    if not masks:
+        return result
+    for key in ("msg", "step"):
+        if isinstance(result.get(key), str):
+            result[key] = sanitize(result[key], masks)
+    if isinstance(result.get("log_tail"), list):
+        result["log_tail"] = [sanitize(str(line), masks) for line in result["log_tail"]]
+    return result
+
+
+def _build_one(params: dict, *, check_mode: bool, builders: Builders | None = None) -> dict:
     """One build as the module runs it; a failure comes back as a result with failed and msg."""
+    builders = builders or Builders()
     try:
         request = BuildRequest.from_params(params)
         with engine_session(params) as client:
-            return build_image(client, request, check_mode=check_mode, docker_host=docker_host_of(params))
+            return _mask_result(
+                build_image(
+                    client,
+                    request,
+                    check_mode=check_mode,
+                    docker_host=docker_host_of(params),
+                    builder=builders.for_client(client),
+                    host=builders.host,
+                ),
+                builders.masks,
+            )
     except ImageBuildError as exc:
-        return {"failed": True, "msg": str(exc), **exc.details}
-    except (ImageRefError, EngineError) as exc:
-        return {"failed": True, "msg": str(exc)}
+        return _mask_result({"failed": True, "msg": str(exc), **exc.details}, builders.masks)
+    except (ImageRefError, EngineError, BuildKitError) as exc:
+        return _mask_result({"failed": True, "msg": str(exc)}, builders.masks)
 
 
-def _build_many(module) -> None:
+def _build_many(module, builders: Builders) -> None:
     """O(builds): every build at the same time (at most O(parallel)); one result per build, in order."""
     params = module.params
     items = [merged_build_params(params, build) for build in params["builds"]]
     if not items:
         module.fail_json(msg="builds is empty; give at least one build, or use path and name")
     try:
-        results = run_each(lambda item: _build_one(item, check_mode=module.check_mode), items, params["parallel"])
+        results = run_each(
+            lambda item: _build_one(item, check_mode=module.check_mode, builders=builders), items, params["parallel"]
+        )
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     for item, result in zip(items, results, strict=True):
@@ -481,14 +635,17 @@ def _build_many(module) -> None:
             module.warn(f"{item['name']}: {warning}")
     changed = any(result["changed"] for result in results)
     failed = [result for result in results if result["failed"]]
+    top = {"builder": "classic" if builders.kit is None else "buildkit"}
+    top["build_cli"] = None if builders.kit is None else builders.kit.build_cli
     if failed:
         module.fail_json(
             msg=f"{len(failed)} of {len(results)} builds failed: "
             + " ".join(f"[{result['name']}] {result['msg']}" for result in failed),
             changed=changed,
             results=results,
+            **top,
         )
-    module.exit_json(changed=changed, results=results)
+    module.exit_json(changed=changed, results=results, **top)
 
 
 def merged_build_params(params: dict, build: dict) -> dict:
@@ -504,17 +661,20 @@ def run_module(module) -> None:
     """Run outerloop.docker.image_build with the module's parameters; exits the module."""
     require_sdk(module)
     params = module.params
-    if params.get("builds") is not None:
-        _build_many(module)
-        return
     try:
-        request = BuildRequest.from_params(params)
-        with engine_session(params) as client:
-            result = build_image(client, request, check_mode=module.check_mode, docker_host=docker_host_of(params))
-    except ImageBuildError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    except (ImageRefError, EngineError) as exc:
+        kit, secrets, host = _setup_builders(module)
+    except BuildKitError as exc:
         module.fail_json(msg=str(exc))
+    with secret_args(secrets, getattr(module, "tmpdir", None)) as flags:
+        builders = Builders(kit=kit, secrets=flags, masks=secret_masks(secrets), host=host)
+        if params.get("builds") is not None:
+            _build_many(module, builders)
+            return
+        result = _build_one(params, check_mode=module.check_mode, builders=builders)
+    if result.get("failed"):
+        result.pop("failed")
+        result.pop("warnings", None)
+        module.fail_json(**result)
     for warning in result.pop("warnings", []):
         module.warn(warning)
     module.exit_json(**result)

@@ -8,13 +8,20 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: image_build
-short_description: Build Docker images from context directories on the build host, with OCI labels
+short_description: Build Docker images from context directories on the build host with BuildKit, with OCI labels
 version_added: 0.1.0
 description:
   - Builds one image from the context directory O(path) on the host the module runs on (the build
-    host), with the Docker Engine's classic builder through the Engine API (what C(docker build) without
-    BuildKit does), and tags it as O(name):TAG for every tag in O(tags), for example the build number and
-    the short commit.
+    host), and tags it as O(name):TAG for every tag in O(tags), for example the build number and the short
+    commit.
+  - "The build runs with BuildKit (O(builder)): C(docker buildx build) where the buildx plugin is installed
+    (C(docker buildx version) answers), C(DOCKER_BUILDKIT=1 docker build) otherwise (the docker CLI 20.10 of
+    Debian's C(docker.io) package). So Dockerfile 1.2 features work: cache mounts (C(RUN --mount=type=cache)),
+    secret mounts (C(RUN --mount=type=secret), see O(secrets)), multi-stage builds that build only the
+    stages the target needs. BuildKit's built-in Dockerfile frontend is used; a C(# syntax=) directive needs
+    a frontend image that the build host can pull."
+  - With O(builder=classic) the Docker Engine's classic builder builds, through the Engine API (what
+    C(docker build) without BuildKit does), as before BuildKit was the default.
   - Sets the OCI labels C(org.opencontainers.image.revision), C(.source), C(.version) and C(.created)
     and the label C(io.outerloop.build-number) from O(revision), O(source), O(version), O(created) and
     O(build_number), plus any O(labels). An option that is not set adds no label.
@@ -22,10 +29,10 @@ description:
     arguments and the same labels hit the engine's build cache at every step and give the same image ID,
     and the task then reports no change. This is why O(created) is the commit time the caller passes and
     never the current time.
-  - A failing build fails the task with the Dockerfile step that failed (the last C(Step N/M) line of the
-    build output), the engine's error and the last 30 lines of the build output. A missing context
-    directory or Dockerfile fails before anything is sent to the engine.
-  - The context is sent to the engine as a tar stream; a C(.dockerignore) file in O(path) is honoured.
+  - A failing build fails the task with the build host, the Dockerfile step that failed (BuildKit's
+    C([stage N/M] INSTRUCTION) line, the classic builder's C(Step N/M)), the builder's error and the last 30
+    lines of the build output. A missing context directory or Dockerfile fails before anything is built.
+  - A C(.dockerignore) file in O(path) is honoured.
   - With O(builds), one task builds several images at the same time (at most O(parallel) at once), for
     example every service of a compose application. Each entry of O(builds) gives its own O(path), O(name),
     O(dockerfile), O(target), O(build_args) and O(labels); every other option is shared. Each build is
@@ -37,8 +44,9 @@ description:
     the module computes a content key of the result (RV(content_key)) and looks on the build host for an
     image tagged in O(name) that carries the label C(io.outerloop.content-key) with that key. When there
     is one, O(tags) are put on it (RV(reused)); when there is none, the per-commit labels and the content
-    key are added on top of the built image in a one-line build (C(FROM) the built image, then the
-    labels), and O(tags) are put on that.
+    key are added to an image of the same content (BuildKit builds the same again, every step from the
+    build cache, with the labels; the classic builder builds C(FROM) the built image with the labels), and
+    O(tags) are put on that.
   - Build arguments that the Dockerfile does not declare with C(ARG) (in any stage) are not sent; their
     names are returned as RV(ignored_build_args). Docker's predefined proxy arguments (C(HTTP_PROXY) and
     the like) are always sent.
@@ -187,11 +195,52 @@ options:
     default: false
   build_timeout:
     description:
-      - Seconds the whole build may take. It also bounds how long a single step may run without printing
-        anything. When it is exceeded the module drops the connection, which makes the engine cancel the
-        build, and fails.
+      - Seconds the whole build may take. When it is exceeded the module stops the build (BuildKit - the
+        docker CLI is stopped, which cancels the build; the classic builder - the connection is dropped, which
+        makes the engine cancel it) and fails.
+      - With the classic builder it also bounds how long a single step may run without printing anything.
     type: int
     default: 3600
+  builder:
+    description:
+      - Which builder builds.
+      - V(auto) and V(buildkit) build with BuildKit through the docker CLI on the build host - C(docker buildx
+        build) when the buildx plugin is installed, else C(DOCKER_BUILDKIT=1 docker build). The task fails,
+        naming the host, when the docker CLI is missing.
+      - V(classic) builds with the engine's classic builder through the Docker SDK; no O(secrets), no C(RUN
+        --mount).
+      - The builder used is returned as RV(builder) and RV(build_cli).
+      - The two builders make different image IDs of the same source; the first build after a change of
+        builder makes new images (with O(reuse_unchanged), no earlier image has their content key).
+    type: str
+    choices: [auto, buildkit, classic]
+    default: auto
+  secrets:
+    description:
+      - Build secrets, passed as C(--secret id=ID,src=FILE). A C(RUN --mount=type=secret,id=ID) step reads the
+        secret as the file C(/run/secrets/ID); it reaches neither the image nor its history.
+      - Each entry gives O(secrets[].id) and exactly one of O(secrets[].src) and O(secrets[].value). A value
+        is written to a file that only its owner can read, in the module's temporary directory on the build
+        host, and removed after the builds.
+      - Values, and the content of a O(secrets[].src) file up to 64 KiB, are masked in RV(log_tail) and in
+        failure messages, should a step print them.
+      - Shared by every entry of O(builds). Needs BuildKit; with O(builder=classic) the task fails.
+    type: list
+    elements: dict
+    suboptions:
+      id:
+        description:
+          - The secret's id, as C(RUN --mount=type=secret,id=ID) names it.
+        type: str
+        required: true
+      src:
+        description:
+          - A file on the build host that holds the secret.
+        type: path
+      value:
+        description:
+          - The secret itself, for example from Ansible Vault.
+        type: str
 attributes:
   check_mode:
     support: partial
@@ -199,11 +248,12 @@ attributes:
       - Can run in check mode and return a predicted change status without building (for every entry of
         O(builds)).
     details:
-      - Check mode does not build. It predicts RV(changed=false) only when O(revision) is set, every tag
-        in O(tags) already exists on the engine, all of them name the same image, and that image carries
-        the same C(org.opencontainers.image.revision) label and the same C(io.outerloop.build-number)
-        label (or, without O(build_number), none) as this task would set; otherwise it reports
-        RV(changed=true). Other differences (changed files, build arguments, labels) are not detected.
+      - Check mode does not build (it only asks C(docker buildx version) which builder it would use). It
+        predicts RV(changed=false) only when O(revision) is set, every tag in O(tags) already exists on the
+        engine, all of them name the same image, and that image carries the same
+        C(org.opencontainers.image.revision) label and the same C(io.outerloop.build-number) label (or,
+        without O(build_number), none) as this task would set; otherwise it reports RV(changed=true). Other
+        differences (changed files, build arguments, labels) are not detected.
       - With O(reuse_unchanged), an image that carries the label C(io.outerloop.content-key) is taken as
         this task's result whatever its revision and build number labels (it may have been reused from the
         build of an earlier commit), when every tag names it.
@@ -222,18 +272,28 @@ attributes:
         cache, its content key finds the image this task tagged before, and nothing is tagged again.
 requirements:
   - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the build host
+  - For BuildKit (the default), the docker CLI on the build host (C(docker-ce-cli) and C(docker-buildx-plugin)
+    from Docker's apt repository, or Debian's C(docker.io)); C(timeout) from coreutils bounds the build
   - A running Docker Engine reachable at O(docker_host)
 notes:
   - O(path) is read on the host the module runs on and sent to the Docker Engine of O(docker_host), which builds;
     O(timeout) is for the engine's answers other than the build itself (see O(build_timeout)).
-  - The engine's classic builder is used (the Docker SDK for Python does not speak BuildKit's protocol).
-    Dockerfile features that need BuildKit, such as C(RUN --mount), are not available.
-  - The build cache is the engine's, on the build host. A build host whose cache was pruned builds again
-    and gets a new image ID for the same commit.
+  - BuildKit builds go through the docker CLI because the Docker SDK for Python only drives the classic
+    builder; the image ID comes from the CLI's C(--iidfile), the rest from the engine's image inspection.
+    With buildx, the build's result is loaded into the engine's image store (C(--load)), without provenance
+    attestations, so that the same build gives the same image ID.
+  - The build cache (and BuildKit's cache mounts) is the engine's, on the build host. A build host whose cache
+    was pruned builds again and gets a new image ID for the same commit.
   - Image IDs are local to an engine. The registry digest of a pushed image is what identifies it
     elsewhere.
 seealso:
   - module: outerloop.docker.image_test
+  - name: BuildKit
+    description: Cache mounts, secret mounts and the other build features BuildKit brings.
+    link: https://docs.docker.com/build/buildkit/
+  - name: Build secrets
+    description: C(RUN --mount=type=secret) and C(--secret).
+    link: https://docs.docker.com/build/building/secrets/
   - name: docker build (legacy builder)
     description: The classic builder and the build cache this module relies on.
     link: https://docs.docker.com/reference/cli/docker/build-legacy/
@@ -302,6 +362,28 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ built.results | selectattr('reused') | map(attribute='name') | list }}"
 
+- name: Build with a cache mount and a build secret (a token from Vault that the build fetches packages with)
+  outerloop.docker.image_build:
+    path: /srv/build/sample/api
+    name: reg1:5000/sample/api
+    tags: ["{{ build_number }}"]
+    revision: "{{ commit }}"
+    secrets:
+      - id: pip_token
+        value: "{{ vault_pip_token }}"
+      - id: netrc
+        src: /etc/outerloop/netrc
+  # The Dockerfile reads them with
+  #   RUN --mount=type=cache,target=/root/.cache/pip --mount=type=secret,id=pip_token \
+  #       PIP_INDEX_URL="https://ci:$(cat /run/secrets/pip_token)@pypi.example.com/simple" \
+  #       pip install -r requirements.txt
+
+- name: Build with the engine's classic builder, as before BuildKit was the default
+  outerloop.docker.image_build:
+    path: /srv/build/legacy
+    name: legacy/app
+    builder: classic
+
 - name: Build the test stage of a multi-stage Dockerfile, with a generous time limit
   outerloop.docker.image_build:
     path: /srv/build/sample/worker
@@ -337,17 +419,31 @@ labels:
     org.opencontainers.image.revision: 3f9c2a1b7d0e4c5a8b6d9e0f1a2b3c4d5e6f7a8b
     org.opencontainers.image.created: "2026-11-26T14:00:00+01:00"
     io.outerloop.build-number: "42"
+builder:
+  description:
+    - The builder used, V(buildkit) or V(classic) (see O(builder)).
+  returned: always
+  type: str
+  sample: buildkit
+build_cli:
+  description:
+    - The command that built with BuildKit, V(docker buildx build) or V(DOCKER_BUILDKIT=1 docker build); null
+      with the classic builder.
+  returned: always
+  type: str
+  sample: DOCKER_BUILDKIT=1 docker build
 log_tail:
   description:
-    - The last 30 lines of the build output (empty in check mode).
+    - The last 30 lines of the build output (empty in check mode), secrets masked.
     - Also returned when the build fails.
   returned: always without O(builds) (with it, in every entry of RV(results) that reached the engine)
   type: list
   elements: str
-  sample: ["Step 6/6 : LABEL io.outerloop.build-number=42", " ---> Using cache", " ---> e292a57c4788"]
+  sample: ["#9 [stage-1 2/2] COPY --from=build /app /app", "#9 CACHED", "#10 exporting to image"]
 cached:
   description:
-    - Whether every step except C(FROM) came from the build cache.
+    - Whether every step except C(FROM) came from the build cache (with BuildKit, every step of the stages
+      the target needs).
   returned: when the image was built (not in check mode)
   type: bool
   sample: true
@@ -363,7 +459,7 @@ results:
   description:
     - With O(builds), one entry per build, in the order of O(builds). Each has the keys a single build
       returns (RV(image_id), RV(tags), RV(labels), RV(log_tail), RV(cached), RV(changed), RV(step),
-      RV(content_key), RV(reused), RV(reused_from), RV(ignored_build_args)) and
+      RV(content_key), RV(reused), RV(reused_from), RV(ignored_build_args), RV(builder), RV(build_cli)) and
       the keys below.
   returned: when O(builds) is given
   type: list
@@ -422,10 +518,11 @@ ignored_build_args:
   sample: [APP_BUILD, APP_REVISION, APP_VERSION]
 step:
   description:
-    - The Dockerfile step that was running when the build failed, as the build output prints it.
+    - The Dockerfile step that failed (BuildKit), or that was running when the build failed (classic builder),
+      as the build output prints it.
   returned: on a failed build, when a step had started
   type: str
-  sample: "Step 5/6 : RUN make test"
+  sample: "[test 5/6] RUN make test"
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -466,6 +563,19 @@ def main():
             "build_number": {"type": "str"},
             "build_timeout": {"type": "int", "default": 3600},
             "reuse_unchanged": {"type": "bool", "default": False},
+            "builder": {"type": "str", "default": "auto", "choices": ["auto", "buildkit", "classic"]},
+            "secrets": {
+                "type": "list",
+                "elements": "dict",
+                "no_log": False,
+                "options": {
+                    "id": {"type": "str", "required": True},
+                    "src": {"type": "path"},
+                    "value": {"type": "str", "no_log": True},
+                },
+                "mutually_exclusive": [("src", "value")],
+                "required_one_of": [("src", "value")],
+            },
             **ENGINE_ARG_SPEC,
         },
         required_one_of=[("path", "builds")],

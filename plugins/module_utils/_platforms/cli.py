@@ -17,6 +17,8 @@ import socket
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.engine import docker_host_of
 
 OUTPUT_TAIL = 2000
+# The exit code of a command that `timeout` stopped.
+TIMED_OUT_RC = 124
 
 
 class CliError(Exception):
@@ -29,15 +31,27 @@ class DockerCli:
     def __init__(self, module):
         self.module = module
         self.docker = module.get_bin_path("docker", required=True)
-        self.host = socket.gethostname()
+        self.host = self.hostname()
+
+    @staticmethod
+    def hostname() -> str:
+        """The name of the host the module runs on, for messages."""
+        return socket.gethostname()
 
     def run(self, args: list, *, env: dict | None = None, cwd: str | None = None, check: bool = True,
-            what: str | None = None) -> tuple[int, str, str]:  # fmt: skip
+            what: str | None = None, timeout: int | None = None) -> tuple[int, str, str]:  # fmt: skip
         """Run ``docker ARGS``; (rc, stdout, stderr). With ``check``, a non-zero exit raises CliError that
-        names ``what`` (default: the command's first two words)."""
+        names ``what`` (default: the command's first two words).
+
+        With ``timeout`` (seconds), coreutils' ``timeout`` stops the command when it runs longer (then the
+        exit code is TIMED_OUT_RC, or 137 when it had to be killed); without coreutils it is not bounded."""
         environ = {"DOCKER_HOST": docker_host_of(self.module.params)}
         environ.update({key: "" if value is None else str(value) for key, value in (env or {}).items()})
-        rc, out, err = self.module.run_command([self.docker, *args], environ_update=environ, cwd=cwd)
+        argv = [self.docker, *args]
+        limiter = self.module.get_bin_path("timeout") if timeout else None
+        if limiter:
+            argv = [limiter, "--kill-after=10", str(int(timeout)), *argv]
+        rc, out, err = self.module.run_command(argv, environ_update=environ, cwd=cwd)
         if check and rc != 0:
             what = what or f"`docker {' '.join(args[:2])}`"
             raise CliError(f"{what} failed on {self.host} (exit {rc}): {(err or out).strip()[-OUTPUT_TAIL:]}")

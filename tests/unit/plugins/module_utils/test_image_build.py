@@ -430,6 +430,8 @@ class BuildsModule(fake_module.FakeModule):
         "build_args": {"SHARED": "1", "BASE": "debian"},
         "labels": None,
         "parallel": 4,
+        "builder": "classic",
+        "secrets": None,
     }
 
     def __init__(self, **params):
@@ -454,7 +456,7 @@ def test_an_entry_of_builds_adds_its_build_args_to_the_shared_ones():
 def test_builds_run_every_build_and_keep_their_order(monkeypatch):
     seen = []
 
-    def one(params, check_mode):
+    def one(params, check_mode, builders=None):
         seen.append(params["name"])
         return {"changed": params["name"] == "a/worker", "image_id": f"id-{params['name']}", "warnings": ["slow"]}
 
