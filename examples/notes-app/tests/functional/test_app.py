@@ -36,13 +36,13 @@ class NotesAppTests(unittest.TestCase):
     maxDiff = None
 
     def test_healthz_answers_ok(self):
-        status, body, _ = call("GET", "/healthz")
+        status, body = call("GET", "/healthz")[:2]
         self.assertEqual(status, 200, body)
         self.assertEqual(body["status"], "ok")
         self.assertTrue(body["writes"], "the api has no write token (NOTES_WRITE_TOKEN)")
 
     def test_version_is_the_build(self):
-        status, body, _ = call("GET", "/version")
+        status, body = call("GET", "/version")[:2]
         self.assertEqual(status, 200, body)
         for key, expected in SETTINGS["version"].items():
             if expected:
@@ -54,7 +54,7 @@ class NotesAppTests(unittest.TestCase):
         self.assertEqual(status, 201, note)
         self.assertEqual(headers["Location"], f"/notes/{note['id']}")
         self.assertEqual(call("GET", f"/notes/{note['id']}")[1]["text"], text)
-        status, listing, _ = call("GET", "/notes?limit=10")
+        status, listing = call("GET", "/notes?limit=10")[:2]
         self.assertEqual(status, 200, listing)
         self.assertIn(text, [n["text"] for n in listing["notes"]])
 
