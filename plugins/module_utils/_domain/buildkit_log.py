@@ -51,7 +51,7 @@ class BuildKitLog:
     @classmethod
     def parse(cls, text: str) -> BuildKitLog:
         log = cls()
-        last_plain = None
+        last_plain = last_error = None
         for raw in _ANSI.sub("", text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n"):
             line = raw.rstrip()
             if not line.strip():
@@ -61,6 +61,8 @@ class BuildKitLog:
                 log.lines.append(line)
                 if line.strip("-") and not line.startswith((" > ", ">>> ")) and not re.match(r"^\s*\d+ \| ", line):
                     last_plain = line.strip()
+                    if last_plain.startswith(_SUMMARY_PREFIXES):
+                        last_error = last_plain
                 continue
             number, rest = int(vertex.group(1)), vertex.group(2).strip()
             if _DIGEST.match(rest):
@@ -75,8 +77,8 @@ class BuildKitLog:
                 known.error = rest[len("ERROR") :].lstrip(": ").strip() or "failed"
             elif rest.startswith("WARN"):
                 log.warnings.append(f"{known.name}: {rest}")
-        if last_plain:
-            summary = last_plain
+        if last_error or last_plain:
+            summary = last_error or last_plain
             for prefix in _SUMMARY_PREFIXES:
                 if summary.startswith(prefix):
                     summary = summary[len(prefix) :]
@@ -127,7 +129,7 @@ def buildkit_failure_message(what: str, log: BuildKitLog) -> str:
             " The base image is neither on the build host nor pullable from there: build or load it on this "
             "engine, or pass another base image through a build argument."
         )
-    if "buildx component is missing" in (log.error or ""):
+    if any("buildx component is missing" in line for line in log.lines):
         msg += (
             " This docker CLI builds with BuildKit only through the buildx plugin: install it (Debian/Ubuntu: "
             "docker-buildx-plugin from Docker's apt repository), or set builder: classic."

@@ -307,9 +307,17 @@ def test_a_missing_base_image_gets_a_hint_and_a_cli_without_buildx_too():
     msg = buildkit_failure_message("Building a", BuildKitLog.parse(NO_BASE))
     assert "failed at [internal] load metadata for docker.io/library/nosuch:1" in msg
     assert "The base image is neither on the build host" in msg
-    text = "ERROR: BuildKit is enabled but the buildx component is missing or broken.\n"
+    # What a docker CLI 23+ without the buildx plugin prints for DOCKER_BUILDKIT=1 docker build.
+    text = (
+        "ERROR: BuildKit is enabled but the buildx component is missing or broken.\n"
+        "       Install the buildx component to build images with BuildKit:\n"
+        "       https://docs.docker.com/go/buildx/\n"
+    )
     msg = buildkit_failure_message("Building a", BuildKitLog.parse(text))
-    assert "before the first Dockerfile step" in msg and "docker-buildx-plugin" in msg and "builder: classic" in msg
+    assert msg.startswith(
+        "Building a failed before the first Dockerfile step: BuildKit is enabled but the buildx component is missing"
+    )
+    assert "docker-buildx-plugin" in msg and "builder: classic" in msg
 
 
 # -- build_image with BuildKit over a stand-in CLI and engine -------------------------------------
