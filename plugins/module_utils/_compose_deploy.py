@@ -9,6 +9,7 @@ first, and with ``report``, what runs afterwards (_platforms.compose_report), al
 from __future__ import annotations
 
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.promotion_gate import gate_outcome
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import (
@@ -36,19 +37,33 @@ def gate_options(params: dict) -> dict:
     }
 
 
-def check_gate(module, client_factory=registry_client) -> dict:
-    """The promotion gate of the release (option gate); fails the module with ``refused`` when it refuses the
-    release or cannot check it, before anything is changed."""
+def _gate_timeout(module) -> int:
     timeout = module.params["gate"]["timeout"]
     if timeout < 1:
         module.fail_json(msg=f"gate.timeout must be at least 1 second, not {timeout}")
-    result, refusal, secrets = gate_outcome(gate_options(module.params), True, client_factory, socket.gethostname(),
-                                            timeout)  # fmt: skip
+    return timeout
+
+
+def _gate_lookup(module, client_factory):
+    """The gate's lookups in the registry: (result, refusal, secrets); changes nothing, fails nothing."""
+    return gate_outcome(gate_options(module.params), True, client_factory, socket.gethostname(), _gate_timeout(module))
+
+
+def _gate_answer(module, outcome) -> dict:
+    """The gate's result, or the module failed with ``refused`` when the gate refused the release or could not
+    check it."""
+    result, refusal, secrets = outcome
     if refusal is not None:
         module.fail_json(msg=refusal, refused=True, gate=result)
     module.no_log_values.update(secrets)
     result.pop("changed", None)
     return result
+
+
+def check_gate(module, client_factory=registry_client) -> dict:
+    """The promotion gate of the release (option gate); fails the module with ``refused`` when it refuses the
+    release or cannot check it, before anything is changed."""
+    return _gate_answer(module, _gate_lookup(module, client_factory))
 
 
 def report_after(module):
@@ -74,7 +89,23 @@ def report_after(module):
 def run_module(module) -> None:
     """Run outerloop.docker.compose_deploy with the module's parameters; exits the module."""
     params = module.params
-    extra = {}
-    if params.get("gate") and params["state"] == "present" and params.get("release"):
-        extra["gate"] = check_gate(module)
-    run_deploy_module(module, ComposeDeployment, extra=extra, after=report_after(module) if params["report"] else None)
+    report = report_after(module) if params["report"] else None
+    if not (params.get("gate") and params["state"] == "present" and params.get("release")):
+        run_deploy_module(module, ComposeDeployment, after=report)
+        return
+    if not module.check_mode:  # the gate first: a refused release changes nothing
+        run_deploy_module(module, ComposeDeployment, extra={"gate": check_gate(module)}, after=report)
+        return
+    # Check mode changes nothing either way: the gate's registry lookups run while the deployer looks at the host
+    # (the plan of a deploy, every host at once: one round of waiting instead of two). The gate's answer is taken
+    # once the plan is there, and a refusal fails the module as before.
+    _gate_timeout(module)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        lookup = pool.submit(_gate_lookup, module, registry_client)
+
+        def after(client, result: dict) -> None:
+            result["gate"] = _gate_answer(module, lookup.result())
+            if report is not None:
+                report(client, result)
+
+        run_deploy_module(module, ComposeDeployment, after=after)

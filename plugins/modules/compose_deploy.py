@@ -82,6 +82,8 @@ options:
         promotion gate of M(outerloop.docker.release_gate) with O(outerloop.docker.release_gate#module:state=verified),
         from this host with its stored registry login. A release the gate refuses fails the module (RV(refused))
         and changes nothing."
+      - In check mode, which changes nothing either way, the gate's registry lookups run while the module looks at
+        the host, and its answer is taken before the module returns.
       - The role C(outerloop.docker.deploy) gives it to the plan of the first play of C(deploy.yml), so that one
         call per host checks the release, says what it would change and reports what runs (O(report)).
     type: dict

@@ -46,6 +46,7 @@ Everything except the *_file functions is pure. Errors are raised as HistoryErro
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import os
 import re
@@ -78,6 +79,9 @@ ENTRY_KEYS = (
 )
 RELEASE_FILES = ("manifest.json", "compose.yaml", "compose.override.yaml", "compose.proxy.yaml", ".env", "secrets.env")
 SECRETS_FILE = "secrets.env"
+# Beside a release's files: the {service: image} that ``docker compose config`` gave for them, so that a run that
+# finds the same files stored needs no second look by Compose (a rerun that changes nothing).
+IMAGES_FILE = "images.json"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -361,6 +365,36 @@ def remove_release_files(state_dir: str, project: str, release_id: str) -> None:
     directory = release_path(state_dir, project, release_id)
     if os.path.isdir(directory) and not os.path.islink(directory):
         shutil.rmtree(directory)
+
+
+def images_key(files: dict, allow_unpinned) -> str:
+    """What a stored images map was worked out from: every file of the release but the secrets (they are not part
+    of the key, and never interpolated into an image), and the services allowed to run unpinned."""
+    plain = {name: files.get(name) for name in RELEASE_FILES if name != SECRETS_FILE}
+    text = json.dumps({"files": plain, "allow_unpinned": sorted(allow_unpinned or [])}, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_release_images(state_dir: str, project: str, release_id: str, files: dict, *, allow_unpinned, images: dict):
+    """Keep the {service: image} of a stored release's files (see IMAGES_FILE)."""
+    document = {"key": images_key(files, allow_unpinned), "images": images}
+    path = os.path.join(release_path(state_dir, project, release_id), IMAGES_FILE)
+    write_atomic(path, json.dumps(document, sort_keys=True) + "\n", 0o600)
+
+
+def read_release_images(state_dir: str, project: str, release_id: str, files: dict, allow_unpinned) -> dict | None:
+    """The {service: image} kept for exactly these files of the release, or None (not kept, kept for other files,
+    or unreadable: the caller asks Compose again)."""
+    path = os.path.join(release_path(state_dir, project, release_id), IMAGES_FILE)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            document = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("key") != images_key(files, allow_unpinned):
+        return None
+    images = document.get("images")
+    return images if isinstance(images, dict) else None
 
 
 def write_release_files(state_dir: str, project: str, release_id: str, files: dict) -> str:

@@ -264,6 +264,10 @@ class ComposeDeployment(Deployer):
     def bring_up(self, manifest: dict, files: dict, images: dict) -> tuple[bool, dict, str | None]:
         """Store the release's files, ``up`` them and wait until healthy; (ok, containers, reason)."""
         directory = history.write_release_files(self.state_dir, self.project, manifest["release_id"], files)
+        history.write_release_images(
+            self.state_dir, self.project, manifest["release_id"], files,
+            allow_unpinned=self.params["allow_unpinned"], images=images,
+        )  # fmt: skip
         rc, output = self.switch(directory, files)
         ok, containers, reason = self.wait_healthy(images, self.params["wait_timeout"] if rc == 0 else 0)
         if rc != 0:
@@ -314,7 +318,18 @@ class ComposeDeployment(Deployer):
 
     def deploy(self, manifest: dict) -> dict:
         files = self.with_proxy(release_files(manifest, self.params["overrides"], self.params["env"], self.secrets()))
-        images = self.effective(files, manifest)
+        stored = history.read_release_files(self.state_dir, self.project, manifest["release_id"])
+        wanted_files = {name: text for name, text in files.items() if text is not None}
+        # The files stored as they are wanted: the images Compose gave for them when they were deployed, without
+        # asking Compose again (a rerun). Anything else is checked with Compose below, before it changes anything.
+        kept = (
+            history.read_release_images(
+                self.state_dir, self.project, manifest["release_id"], wanted_files, self.params["allow_unpinned"]
+            )
+            if stored == wanted_files
+            else None
+        )
+        images = kept if kept is not None else self.effective(files, manifest)
         after = {name: svc["digest"] for name, svc in manifest["services"].items()}
         current = history.current_entry(self.entries)
         before = dict(current["services"]) if current else {}
@@ -322,8 +337,6 @@ class ComposeDeployment(Deployer):
         running = self.running_digests(containers)
         for name, digest in running.items():
             before.setdefault(name, digest)
-        stored = history.read_release_files(self.state_dir, self.project, manifest["release_id"])
-        wanted_files = {name: text for name, text in files.items() if text is not None}
         same = (
             current is not None
             and current["release_id"] == manifest["release_id"]
@@ -348,6 +361,8 @@ class ComposeDeployment(Deployer):
             result["pruned"] = prune_compose_releases(self)
             result["changed"] = bool(result["pruned"]["releases"])
             return result
+        if kept is not None:  # something is to be done after all: the files through Compose first, as always
+            images = self.effective(files, manifest)
         result["changed"] = True
         result["pulled"] = self.pull_missing(images)
         if self.check_mode:
@@ -447,6 +462,10 @@ class ComposeDeployment(Deployer):
         config_images = self.effective(stored_files, manifest)
         self.pull_missing(config_images)
         history.write_release_files(self.state_dir, self.project, manifest["release_id"], stored_files)
+        history.write_release_images(
+            self.state_dir, self.project, manifest["release_id"], stored_files,
+            allow_unpinned=self.params["allow_unpinned"], images=config_images,
+        )  # fmt: skip
         rc, output = self.switch(directory, stored_files)
         ok, containers, back_reason = self.wait_healthy(
             config_images or images, self.params["wait_timeout"] if rc == 0 else 0

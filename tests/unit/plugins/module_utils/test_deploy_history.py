@@ -15,10 +15,12 @@ from ansible_collections.outerloop.docker.plugins.module_utils._domain.history i
     previous_entry,
     read_history,
     read_release_files,
+    read_release_images,
     release_path,
     triggered_by,
     write_history,
     write_release_files,
+    write_release_images,
 )
 
 DIGEST_A = "sha256:" + "a" * 64
@@ -167,3 +169,32 @@ def test_release_files_are_private_and_missing_ones_removed(tmp_path):
     assert read_release_files(state, "app", "r1") == files
     write_release_files(state, "app", "r1", {**files, "compose.override.yaml": None})
     assert "compose.override.yaml" not in read_release_files(state, "app", "r1")
+
+
+FILES = {"manifest.json": "{}", "compose.yaml": "services: {}\n", ".env": "A=1\n", "secrets.env": "TOKEN=s3cret\n"}
+IMAGES = {"api": "reg1:5000/sample/api@" + DIGEST_A}
+
+
+def test_kept_images_come_back_only_for_the_same_files(tmp_path):
+    release = MANIFEST["release_id"]
+    write_release_files(str(tmp_path), "sample-app", release, FILES)
+    write_release_images(str(tmp_path), "sample-app", release, FILES, allow_unpinned=[], images=IMAGES)
+    assert read_release_images(str(tmp_path), "sample-app", release, FILES, []) == IMAGES
+    # another .env, another set of services allowed unpinned: Compose is asked again (None)
+    assert read_release_images(str(tmp_path), "sample-app", release, {**FILES, ".env": "A=2\n"}, []) is None
+    assert read_release_images(str(tmp_path), "sample-app", release, FILES, ["api"]) is None
+    # the file holds no secret, and only its owner reads it
+    path = os.path.join(release_path(str(tmp_path), "sample-app", release), "images.json")
+    with open(path, encoding="utf-8") as fh:
+        assert "s3cret" not in fh.read()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_kept_images_missing_or_broken_mean_ask_compose(tmp_path):
+    release = MANIFEST["release_id"]
+    assert read_release_images(str(tmp_path), "sample-app", release, FILES, []) is None
+    write_release_files(str(tmp_path), "sample-app", release, FILES)
+    path = os.path.join(release_path(str(tmp_path), "sample-app", release), "images.json")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("{not json")
+    assert read_release_images(str(tmp_path), "sample-app", release, FILES, []) is None
