@@ -91,6 +91,16 @@ def test_the_same_release_again_changes_nothing(promoted):
     assert container_ids("qa1") == before
 
 
+def test_a_promote_to_the_first_environment_is_refused_and_changes_nothing(promoted):
+    before = container_ids("qa1")
+    run = deploy("qa", 0, "promote")
+    assert run.rc != 0
+    said = " ".join(run.out.split())
+    assert "qa requires no environment before it, so there is nothing to promote from" in said, said[-3000:]
+    assert "outerloop.docker.deploy" in said
+    assert container_ids("qa1") == before
+
+
 def test_production_refuses_a_release_not_yet_successful_in_staging(promoted):
     run = deploy("production", 1, "promote")
     assert run.rc != 0
