@@ -70,6 +70,8 @@ def built(provisioned_lab):
     """(the playbook run at -vvv, {step id: image_build's result})."""
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
+    # The images of an earlier session (left for a look after it) go; the cache mount stays.
+    on_host("build1", "sh", "-c", "docker images -q 'outerloop-test/buildkit-*' | sort -u | xargs -r docker rmi -f")
     extra = OUT / "vars.json"  # through a file: the secrets stay off the command line
     extra.write_text(
         json.dumps({"bk_steps": STEPS, "bk_file_token": FILE_TOKEN, "bk_result_file": str(OUT / "results.json")})
@@ -87,7 +89,7 @@ def in_image(image: str, *cmd: str):
 def test_buildkit_is_the_default_and_sets_the_oci_labels(built):
     _, results = built
     first = results["first"]
-    assert not first["failed"], first.get("msg")
+    assert first.get("image_id"), first.get("msg")  # (failed_when: false in the playbook)
     assert first["builder"] == "buildkit"
     # Debian's docker.io 20.10 CLI on the lab's build host has no buildx plugin.
     assert first["build_cli"] == "DOCKER_BUILDKIT=1 docker build"
@@ -105,7 +107,7 @@ def test_buildkit_is_the_default_and_sets_the_oci_labels(built):
 def test_a_cache_mount_keeps_what_the_build_before_wrote(built):
     _, results = built
     changed = results["changed"]
-    assert not changed["failed"], changed.get("msg")
+    assert changed.get("image_id"), changed.get("msg")  # (failed_when: false in the playbook)
     assert changed["changed"] is True and changed["image_id"] != results["first"]["image_id"]
     assert in_image(f"{APP}:build-2", "cat", "/app/source.txt").stdout.strip() == source(2)
     seen = in_image(f"{APP}:build-2", "cat", "/app/cache-before.txt").stdout
@@ -118,7 +120,7 @@ def test_a_multi_stage_build_keeps_only_the_final_stage(built):
     assert in_image(f"{APP}:build-2", "test", "-e", "/src/build-stage-only.txt").returncode != 0
     assert in_image(f"{APP}:build-2", "test", "-s", "/app/token.sha256").returncode == 0
     stage = results["stage"]
-    assert not stage["failed"], stage.get("msg")
+    assert stage.get("image_id"), stage.get("msg")  # (failed_when: false in the playbook)
     assert in_image(f"{STAGE}:build-3", "cat", "/src/build-stage-only.txt").stdout.strip() == "only in the build stage"
     assert "org.example.fixture" not in stage["labels"]  # a label of the final stage
 
@@ -169,7 +171,7 @@ def test_the_secrets_reach_the_build_and_nothing_else(built):
 def test_the_classic_builder_when_asked_for_and_never_with_secrets(built):
     _, results = built
     classic, again, refused = results["classic"], results["classic_again"], results["classic_secret"]
-    assert not classic["failed"], classic.get("msg")
+    assert classic.get("image_id"), classic.get("msg")  # (failed_when: false in the playbook)
     assert classic["builder"] == "classic" and classic["build_cli"] is None
     assert classic["labels"]["org.opencontainers.image.revision"] == revision(3)
     assert any(line.startswith("Step 3/4 : COPY source.txt") for line in classic["log_tail"]), classic["log_tail"]
