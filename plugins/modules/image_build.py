@@ -271,7 +271,6 @@ attributes:
       - With O(reuse_unchanged) the same holds. The build without the per-commit labels comes from the
         cache, its content key finds the image this task tagged before, and nothing is tagged again.
 requirements:
-  - The Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the build host
   - For BuildKit (the default), the docker CLI on the build host (C(docker-ce-cli) and C(docker-buildx-plugin)
     from Docker's apt repository, or Debian's C(docker.io)); C(timeout) from coreutils bounds the build
   - A running Docker Engine reachable at O(docker_host)
