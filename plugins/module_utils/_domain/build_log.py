@@ -129,15 +129,19 @@ class BuildLog:
         return tail(self.lines, count)
 
 
+# Said after a build that failed at its FROM step, by either builder (classic here, BuildKit in buildkit_log).
+MISSING_BASE_HINT = (
+    " The base image is neither on the build host nor pullable from there: build or load it on this engine, or pass "
+    "another base image through a build argument."
+)
+
+
 def failure_message(what: str, log: BuildLog) -> str:
     step = log.current_step
     where = f"at {step}" if step else "before the first Dockerfile step"
     msg = f"{what} failed {where}: {log.error}."
     if step and _STEP.match(step).group(3).upper().startswith("FROM"):
-        msg += (
-            " The base image is neither on the build host nor pullable from there: build or load it on this "
-            "engine, or pass another base image through a build argument."
-        )
+        msg += MISSING_BASE_HINT
     lines = log.tail()
     if lines:
         msg += f"\nLast {_lines(len(lines))} of the build output:\n" + "\n".join(lines)

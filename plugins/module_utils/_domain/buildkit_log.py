@@ -16,7 +16,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.build_log import TAIL_LINES, tail
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.build_log import (
+    MISSING_BASE_HINT,
+    TAIL_LINES,
+    tail,
+)
 
 _VERTEX = re.compile(r"^#(\d+) (.*)$")
 _STEP_NAME = re.compile(r"^\[(?:(\S+) )?(\d+)/(\d+)\] (\S+)")
@@ -125,10 +129,7 @@ def buildkit_failure_message(what: str, log: BuildKitLog) -> str:
     where = f"at {step}" if step else "before the first Dockerfile step"
     msg = f"{what} failed {where}: {log.error or 'the build failed without saying why'}."
     if step and ("load metadata for" in step or (_STEP_NAME.match(step) and _STEP_NAME.match(step).group(4) == "FROM")):
-        msg += (
-            " The base image is neither on the build host nor pullable from there: build or load it on this "
-            "engine, or pass another base image through a build argument."
-        )
+        msg += MISSING_BASE_HINT
     if any("buildx component is missing" in line for line in log.lines):
         msg += (
             " This docker CLI builds with BuildKit only through the buildx plugin: install it (Debian/Ubuntu: "
