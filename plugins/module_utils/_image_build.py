@@ -424,9 +424,8 @@ class BuildKitBuilder:
         self.secrets = list(secrets or [])
         self.masks = list(masks or [])
 
-    def build(self, request: BuildRequest, what: str, labels: dict, *, from_cache: bool = False) -> tuple:
-        """The build of ``request`` with ``labels``; ``(image_id, log)``. With ``from_cache`` the build is the
-        same once more (no --no-cache, no --pull), so every step comes from the cache of the build before."""
+    def build(self, request: BuildRequest, what: str, labels: dict) -> tuple:
+        """The build of ``request`` with ``labels``; ``(image_id, log)``."""
         run = self.kit.build(
             timeout=request.build_timeout,
             context=request.path,
@@ -434,8 +433,8 @@ class BuildKitBuilder:
             labels=labels,
             build_args=request.build_args,
             target=request.target,
-            pull=request.pull and not from_cache,
-            nocache=request.nocache and not from_cache,
+            pull=request.pull,
+            nocache=request.nocache,
             secrets=self.secrets,
         )
         log = BuildKitLog.parse(sanitize(run.output, self.masks))
@@ -451,11 +450,6 @@ class BuildKitBuilder:
         if not run.image_id:
             raise ImageBuildError(f"{what}: {self.build_cli} wrote no image ID", log_tail=log.tail())
         return run.image_id, log
-
-    def relabel(self, request: BuildRequest, what: str, built_id: str, labels: dict, log) -> str:
-        """The same build again, every step from the cache, with ``labels`` (BuildKit cannot build FROM an image ID)."""
-        image_id, _log = self.build(request, what, labels, from_cache=True)
-        return image_id
 
 
 def _same_content(before: dict, after: dict) -> bool:
@@ -489,14 +483,17 @@ def _reuse_or_label(client, builder, request: BuildRequest, built_id: str, *, wh
         }
         return found["id"], {"content_key": key, "reused": reused, "reused_from": reused_from if reused else None}
     labels = {**request.commit_labels, LABEL_CONTENT_KEY: key}
-    if builder.name != "classic":
-        labels = {**request.content_labels, **labels}
-    labelled = builder.relabel(request, f"{what}, adding the per-commit labels", built_id, labels, log)
+    # Whichever builder built it, the labels go on with the engine's own one-line build FROM the built image: it
+    # adds no layer. (Building the Dockerfile again with BuildKit, from its cache, missed that cache when several
+    # services of one commit built at once on a fresh build host, and then made other layers.)
+    relabel_log = BuildLog() if builder.name != "classic" else log
+    labelled = ClassicBuilder(client).relabel(
+        request, f"{what}, adding the per-commit labels", built_id, labels, relabel_log
+    )
     if not _same_content(info, _inspect(client, labelled)):
         raise ImageBuildError(
-            f"{what}: the build with the per-commit labels did not come from the build cache of the build before it "
-            "(its layers differ), so its content key would be wrong; run the task again (was the build cache pruned "
-            "meanwhile?)"
+            f"{what}: the image with the per-commit labels has other layers than the one built ({built_id}), so its "
+            "content key would be wrong; run the task again"
         )
     return labelled, {"content_key": key, "reused": False, "reused_from": None}
 

@@ -87,7 +87,7 @@ def in_image(image: str, *cmd: str):
 
 
 def test_buildkit_is_the_default_and_sets_the_oci_labels(built):
-    _, results = built
+    results = built[1]
     first = results["first"]
     assert first.get("image_id"), first.get("msg")  # (failed_when: false in the playbook)
     assert first["builder"] == "buildkit"
@@ -105,7 +105,7 @@ def test_buildkit_is_the_default_and_sets_the_oci_labels(built):
 
 
 def test_a_cache_mount_keeps_what_the_build_before_wrote(built):
-    _, results = built
+    results = built[1]
     changed = results["changed"]
     assert changed.get("image_id"), changed.get("msg")  # (failed_when: false in the playbook)
     assert changed["changed"] is True and changed["image_id"] != results["first"]["image_id"]
@@ -116,7 +116,7 @@ def test_a_cache_mount_keeps_what_the_build_before_wrote(built):
 
 
 def test_a_multi_stage_build_keeps_only_the_final_stage(built):
-    _, results = built
+    results = built[1]
     assert in_image(f"{APP}:build-2", "test", "-e", "/src/build-stage-only.txt").returncode != 0
     assert in_image(f"{APP}:build-2", "test", "-s", "/app/token.sha256").returncode == 0
     stage = results["stage"]
@@ -126,7 +126,7 @@ def test_a_multi_stage_build_keeps_only_the_final_stage(built):
 
 
 def test_an_unchanged_build_changes_nothing_and_the_next_commit_keeps_the_image(built):
-    _, results = built
+    results = built[1]
     again, changed, following = results["again"], results["changed"], results["next_commit"]
     assert again["changed"] is False
     assert again["image_id"] == changed["image_id"]
@@ -169,7 +169,7 @@ def test_the_secrets_reach_the_build_and_nothing_else(built):
 
 
 def test_the_classic_builder_when_asked_for_and_never_with_secrets(built):
-    _, results = built
+    results = built[1]
     classic, again, refused = results["classic"], results["classic_again"], results["classic_secret"]
     assert classic.get("image_id"), classic.get("msg")  # (failed_when: false in the playbook)
     assert classic["builder"] == "classic" and classic["build_cli"] is None
@@ -182,7 +182,7 @@ def test_the_classic_builder_when_asked_for_and_never_with_secrets(built):
 
 
 def test_a_failing_step_is_named_with_its_output_and_the_host(built):
-    _, results = built
+    results = built[1]
     broken = results["broken"]
     assert "image_id" not in broken  # failed (failed_when: false in the playbook keeps the run going)
     msg = broken["msg"]

@@ -142,7 +142,7 @@ def test_deployment_info_query_over_paramiko(deployed, paramiko_env):
     assert picked == {service["digest"] for service in release(1)["services"].values()}
 
     rc, out = over_paramiko(paramiko_env, "ansible", "qa1", "-m", "outerloop.docker.deployment_info",
-                                     "-a", "project=sample-app query='deployment.services['")  # fmt: skip
+                            "-a", "project=sample-app query='deployment.services['")  # fmt: skip
     assert rc != 0
     said = " ".join(out.split())
     assert "query 'deployment.services[' of outerloop.docker.deployment_info on qa1 is not a valid JMESPath" in said
