@@ -44,9 +44,9 @@ def _gate_timeout(module) -> int:
     return timeout
 
 
-def _gate_lookup(module, client_factory):
+def _gate_lookup(module, client_factory, timeout: int):
     """The gate's lookups in the registry: (result, refusal, secrets); changes nothing, fails nothing."""
-    return gate_outcome(gate_options(module.params), True, client_factory, socket.gethostname(), _gate_timeout(module))
+    return gate_outcome(gate_options(module.params), True, client_factory, socket.gethostname(), timeout)
 
 
 def _gate_answer(module, outcome) -> dict:
@@ -63,7 +63,7 @@ def _gate_answer(module, outcome) -> dict:
 def check_gate(module, client_factory=registry_client) -> dict:
     """The promotion gate of the release (option gate); fails the module with ``refused`` when it refuses the
     release or cannot check it, before anything is changed."""
-    return _gate_answer(module, _gate_lookup(module, client_factory))
+    return _gate_answer(module, _gate_lookup(module, client_factory, _gate_timeout(module)))
 
 
 def report_after(module):
@@ -99,9 +99,9 @@ def run_module(module) -> None:
     # Check mode changes nothing either way: the gate's registry lookups run while the deployer looks at the host
     # (the plan of a deploy, every host at once: one round of waiting instead of two). The gate's answer is taken
     # once the plan is there, and a refusal fails the module as before.
-    _gate_timeout(module)
+    timeout = _gate_timeout(module)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        lookup = pool.submit(_gate_lookup, module, registry_client)
+        lookup = pool.submit(_gate_lookup, module, registry_client, timeout)
 
         def after(client, result: dict) -> None:
             result["gate"] = _gate_answer(module, lookup.result())
