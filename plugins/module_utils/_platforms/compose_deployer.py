@@ -261,13 +261,17 @@ class ComposeDeployment(Deployer):
         rc, out, err = compose.up()
         return rc, f"docker compose up failed (exit {rc}): {(err or out).strip()[-1500:]}"
 
+    def store(self, release_id: str, files: dict, images: dict) -> str:
+        """Store a release's files, and beside them the images Compose gave for them; returns the directory."""
+        directory = history.write_release_files(self.state_dir, self.project, release_id, files)
+        history.write_release_images(
+            self.state_dir, self.project, release_id, files, allow_unpinned=self.params["allow_unpinned"], images=images
+        )
+        return directory
+
     def bring_up(self, manifest: dict, files: dict, images: dict) -> tuple[bool, dict, str | None]:
         """Store the release's files, ``up`` them and wait until healthy; (ok, containers, reason)."""
-        directory = history.write_release_files(self.state_dir, self.project, manifest["release_id"], files)
-        history.write_release_images(
-            self.state_dir, self.project, manifest["release_id"], files,
-            allow_unpinned=self.params["allow_unpinned"], images=images,
-        )  # fmt: skip
+        directory = self.store(manifest["release_id"], files, images)
         rc, output = self.switch(directory, files)
         ok, containers, reason = self.wait_healthy(images, self.params["wait_timeout"] if rc == 0 else 0)
         if rc != 0:
@@ -461,11 +465,7 @@ class ComposeDeployment(Deployer):
         directory = history.release_path(self.state_dir, self.project, manifest["release_id"])
         config_images = self.effective(stored_files, manifest)
         self.pull_missing(config_images)
-        history.write_release_files(self.state_dir, self.project, manifest["release_id"], stored_files)
-        history.write_release_images(
-            self.state_dir, self.project, manifest["release_id"], stored_files,
-            allow_unpinned=self.params["allow_unpinned"], images=config_images,
-        )  # fmt: skip
+        self.store(manifest["release_id"], stored_files, config_images)
         rc, output = self.switch(directory, stored_files)
         ok, containers, back_reason = self.wait_healthy(
             config_images or images, self.params["wait_timeout"] if rc == 0 else 0
