@@ -34,7 +34,7 @@ from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_
     REGISTRY_ARG_SPEC,
     registry_client,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import RegistryError
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_error import RegistryError
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.test_records import (
     DEFAULT_RECORD_DIR,
     RecordError,

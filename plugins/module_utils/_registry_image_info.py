@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_client import registry_client
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import RegistryError
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_error import RegistryError
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
     ImageRefError,
     normalized_image,

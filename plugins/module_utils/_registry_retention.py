@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import RegistryError
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_error import RegistryError
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_push import push_client
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
     ImageRefError,

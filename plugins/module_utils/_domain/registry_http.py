@@ -11,7 +11,7 @@
   body)``: HTTP error statuses are answers, network and TLS failures raise (see
   describe_connection_error). It is the seam the unit tests replace.
 
-RegistryError, the error of every registry module, is defined here, at the bottom of them.
+RegistryError (registry_error.py), the error of every registry module, is raised here and imported from here.
 """
 
 from __future__ import annotations
@@ -25,22 +25,11 @@ import urllib.error
 from dataclasses import dataclass
 
 from ansible.module_utils.urls import Request, make_context
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_error import RegistryError
 
 CERTS_D = "/etc/docker/certs.d"
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # distribution refuses larger manifests
 USER_AGENT = "outerloop.docker"
-
-
-class RegistryError(Exception):
-    """A registry that could not be reached or answered wrongly; the message names registry, image and
-    the next step. ``kind`` says what went wrong, for a caller that picks its own next step:
-    ``unreachable`` (no connection), ``tls`` (certificate or handshake), ``credentials`` (rejected),
-    ``login_required`` (the registry asks for a login and none was found), ``input`` (stored credentials that
-    cannot be read), or ``error`` (anything else)."""
-
-    def __init__(self, message: str, kind: str = "error"):
-        super().__init__(message)
-        self.kind = kind
 
 
 # --- TLS -------------------------------------------------------------------------------------
