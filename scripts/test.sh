@@ -50,7 +50,7 @@ rm -f tests/output/static.times tests/output/static.failed
 static_checks >tests/output/static.log 2>&1 &
 static_pid=$!
 stage lab "$VENV/bin/python" tests/lab/lab.py up || { finish_static_checks; report; exit 1; }
-stage pytest bash -c "set -o pipefail; $VENV/bin/python -m pytest tests/unit tests/integration -p no:cacheprovider -ra --durations=30 | tee tests/output/pytest.log"
+stage pytest bash -c "set -o pipefail; $VENV/bin/python -m pytest tests/unit tests/integration -p no:cacheprovider -ra --durations=30 --junitxml=tests/output/junit.xml | tee tests/output/pytest.log"
 pytest_rc=$?
 finish_static_checks
 report

@@ -2,8 +2,10 @@
 
     make bench-cd      (needs a provisioned lab: make demo, or make lab-up provision)
 
-1. Two new commits of the sample application, each changing the api alone, through ci.yml: releases A
-   and B (not timed), A through qa and staging.
+1. Three new commits of the sample application, each changing the api alone, through ci.yml: releases W, A
+   and B (not timed). W goes through qa, staging and production first, so that production runs the release
+   before A, as it does when a team promotes release after release (a host that ran nothing before pulls every
+   layer of every image, and the first promote would then measure that pull); then A through qa and staging.
 2. The production promote of A (canary first, soak, then the other host), then the same promote again
    with nothing to change, three times (the median). Ratio rerun / first (aim: at most 0.15).
 3. Per host, on qa1, release A then B as two projects of their own: one with today's deploy (docker
@@ -71,14 +73,19 @@ def main() -> None:
     git("commit", "-q", "-m", "sample app")
     minor = int(time.time()) % 100_000_000
     manifests = []
-    for n in range(2):
+    for n in range(3):
         api_commit(f"{minor}.{n}")
         version = f"4.{minor}.{n}"
         playbook("outerloop.docker.ci", "inventories/lab", "-e", f"@{ROOT}/examples/ci-sample-app.yml", "-e",
                  json.dumps({"ci_source_repo": str(WORK / "repo"), "ci_version": version,
                              "ci_release_dir": str(WORK / "releases")}))  # fmt: skip
         manifests.append(WORK / "releases" / f"sample-app-{version}.json")
-    a, b = (f"outerloop_release_path={path}" for path in manifests)
+    w, a, b = (f"outerloop_release_path={path}" for path in manifests)
+
+    # The release before A, in every environment (not timed).
+    playbook("outerloop.docker.deploy", "inventories/qa", "-e", w)
+    playbook("outerloop.docker.promote", "inventories/staging", "-e", w)
+    playbook("outerloop.docker.promote", "inventories/production", "-e", w)
 
     playbook("outerloop.docker.deploy", "inventories/qa", "-e", a)
     playbook("outerloop.docker.promote", "inventories/staging", "-e", a)
