@@ -26,7 +26,8 @@ from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_
     RegistryClient,
     registry_client,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import CERTS_D, RegistryError
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_error import RegistryError
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import CERTS_D
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.docker_config import (
     INDEX_SERVER,
     DockerConfigError,

@@ -39,11 +39,11 @@ from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_
     resolve_auth,
     run_helper,
 )
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_error import RegistryError
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import (
     CERTS_D,
     MAX_MANIFEST_BYTES,
     USER_AGENT,
-    RegistryError,
     TlsSettings,
     describe_connection_error,
     ssl_context,

@@ -11,7 +11,8 @@
   body)``: HTTP error statuses are answers, network and TLS failures raise (see
   describe_connection_error). It is the seam the unit tests replace.
 
-RegistryError (registry_error.py), the error of every registry module, is raised here and imported from here.
+RegistryError, the error of every registry module, is defined in registry_error.py (the modules that only catch
+it need not import this one); everything here raises it.
 """
 
 from __future__ import annotations

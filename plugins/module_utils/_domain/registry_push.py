@@ -28,10 +28,8 @@ from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_
     registry_client,
     registry_error_text,
 )
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import (
-    MAX_MANIFEST_BYTES,
-    RegistryError,
-)
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_error import RegistryError
+from ansible_collections.outerloop.docker.plugins.module_utils._domain.registry_http import MAX_MANIFEST_BYTES
 from ansible_collections.outerloop.docker.plugins.module_utils._primitives.image_ref import (
     ImageRef,
     api_repository,
