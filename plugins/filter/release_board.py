@@ -8,31 +8,37 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.outerloop.docker.plugins.module_utils._domain.board import (
-    SCHEMA,
-    BoardError,
-    board,
-    proof_plan,
-    render_html,
-)
 from ansible_collections.outerloop.docker.plugins.module_utils._domain.status import StatusError
+
+
+def _board():
+    """The board's module, imported on the first call of one of these filters, not when the file loads: ansible-core
+    loads every filter file of the collection in each worker that uses any of its filters (the deploy's status, the
+    canary), and only the board's own tasks need the board (and with it html, calendar and the promotion gate)."""
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.outerloop.docker.plugins.module_utils._domain import board  # noqa: PLC0415
+
+    return board
+
+
+def _page_or_data(records, generated_at, environments, title, page: bool):
+    board = _board()
+    try:
+        if page and isinstance(records, dict) and records.get("schema") == board.SCHEMA:
+            return board.render_html(records)
+        data = board.board(records, generated_at=generated_at, environments=environments, title=title)
+        return board.render_html(data) if page else data
+    except (board.BoardError, StatusError) as exc:
+        raise AnsibleFilterError(str(exc)) from exc
 
 
 def release_board(records, generated_at="", environments=None, title=""):
     """The page, from the records or from the model release_board_data made of them."""
-    try:
-        if isinstance(records, dict) and records.get("schema") == SCHEMA:
-            return render_html(records)
-        return render_html(board(records, generated_at=generated_at, environments=environments, title=title))
-    except (BoardError, StatusError) as exc:
-        raise AnsibleFilterError(str(exc)) from exc
+    return _page_or_data(records, generated_at, environments, title, page=True)
 
 
 def release_board_data(records, generated_at="", environments=None, title=""):
-    try:
-        return board(records, generated_at=generated_at, environments=environments, title=title)
-    except (BoardError, StatusError) as exc:
-        raise AnsibleFilterError(str(exc)) from exc
+    return _page_or_data(records, generated_at, environments, title, page=False)
 
 
 def release_board_proof_lookups(reports, environments):
@@ -40,7 +46,7 @@ def release_board_proof_lookups(reports, environments):
         raise AnsibleFilterError(
             f"release_board_proof_lookups takes a dict of host -> report, not {type(reports).__name__}"
         )
-    return proof_plan(reports, environments)
+    return _board().proof_plan(reports, environments)
 
 
 class FilterModule:
