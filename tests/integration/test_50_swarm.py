@@ -273,12 +273,16 @@ def test_a_node_lost_during_a_deploy(on_cluster):
         assert traffic.failures == [], str(traffic)
         status = cluster("status", "-e", "deploy_project=sample-app")
         assert f"{lost[0]} down" in status.out and "in sync" in status.out, status.out[-3000:]
+        # the status document (status/status-cluster-*.json) is the stack's, not a manager that did not report
+        doc = json.loads(max((ROOT / "status").glob("status-cluster-*.json")).read_text())
+        assert doc["stack"]["release_id"] == release(1)["release_id"], doc["alerts"]
+        assert f"swarm node {lost[0]} is not ready" in [a["message"] for a in doc["alerts"]], doc["alerts"]
     finally:
         for node in lost:
             subprocess.run(["docker", "start", node], check=True, capture_output=True)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            nodes = on_host("swarm1", "docker", "node", "ls", "--format", "{{.Hostname}} {{.Status}}").stdout
+            nodes = swarm_nodes()
             if all(f"{node} Ready" in nodes for node in NODES):
                 break
             time.sleep(2)
