@@ -21,24 +21,25 @@ def _board():
     return board
 
 
-def _page_or_data(records, generated_at, environments, title, page: bool):
+def release_board(records, generated_at="", environments=None, title=""):
+    """The page, from the records or from the model release_board_data made of them."""
     board = _board()
     try:
-        if page and isinstance(records, dict) and records.get("schema") == board.SCHEMA:
+        if isinstance(records, dict) and records.get("schema") == board.SCHEMA:
             return board.render_html(records)
-        data = board.board(records, generated_at=generated_at, environments=environments, title=title)
-        return board.render_html(data) if page else data
+        return board.render_html(
+            board.board(records, generated_at=generated_at, environments=environments, title=title)
+        )
     except (board.BoardError, StatusError) as exc:
         raise AnsibleFilterError(str(exc)) from exc
 
 
-def release_board(records, generated_at="", environments=None, title=""):
-    """The page, from the records or from the model release_board_data made of them."""
-    return _page_or_data(records, generated_at, environments, title, page=True)
-
-
 def release_board_data(records, generated_at="", environments=None, title=""):
-    return _page_or_data(records, generated_at, environments, title, page=False)
+    board = _board()
+    try:
+        return board.board(records, generated_at=generated_at, environments=environments, title=title)
+    except (board.BoardError, StatusError) as exc:
+        raise AnsibleFilterError(str(exc)) from exc
 
 
 def release_board_proof_lookups(reports, environments):
